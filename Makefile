@@ -1,0 +1,37 @@
+# Two commands for a new user: `make demo` and `make test`. Each sets up .venv when needed.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup demo test unit notebooks lab execute student lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m nst_teach stylize --out out/demo.png
+
+test: $(STAMP)
+	NST_TEACH_FAST=1 MPLBACKEND=Agg $(PY) -m pytest tests
+	NST_TEACH_FAST=1 MPLBACKEND=Agg $(PY) -m pytest --nbval-lax --nbval-current-env \
+		--sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks
+
+execute: $(STAMP)
+	$(PY) scripts/execute_notebooks.py notebooks/*.ipynb
+
+student: $(STAMP)
+	$(PY) scripts/make_student.py notebooks student
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check nst_teach tests benchmarks scripts notebooks
+
+clean:
+	rm -rf out student slides
