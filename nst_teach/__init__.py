@@ -1,2 +1,22 @@
-"""nst_teach: the tested building blocks of neural style transfer, as taught in the notebooks."""
+"""nst_teach: the tested building blocks of neural style transfer, as taught in the notebooks.
+
+Where things live: stats (covariance, correlation, Gram), images (load, save, show), vgg (the
+network and its layer names), losses, transfer (the stylize loop), presets (device, sizes),
+data (bundled and paper images), exercises (checkers), cli (``python -m nst_teach``).
+"""
+
 __version__ = "0.1.0"
+
+from .images import ImageError, load_image, save_image, show_images  # noqa: E402
+from .losses import content_loss, style_loss, style_targets, tv_loss  # noqa: E402
+from .presets import fast_mode, pick_device, preset  # noqa: E402
+from .stats import correlation, covariance, flatten_features, gram_matrix  # noqa: E402
+from .transfer import Result, stylize  # noqa: E402
+from .vgg import LAYER_INDEX, LAYER_NAMES, WeightsError, load_vgg19  # noqa: E402
+
+__all__ = [
+    "ImageError", "LAYER_INDEX", "LAYER_NAMES", "Result", "WeightsError", "content_loss",
+    "correlation", "covariance", "fast_mode", "flatten_features", "gram_matrix", "load_image",
+    "load_vgg19", "pick_device", "preset", "save_image", "show_images", "style_loss",
+    "style_targets", "stylize", "tv_loss",
+]
