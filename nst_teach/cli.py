@@ -1,0 +1,149 @@
+"""Command line: ``python -m nst_teach stylize --content PATH --style PATH --out PATH``.
+
+Bad input gives a one-line error and exit code 2; Ctrl-C writes the best image so far and exits 130.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import math
+import os
+import sys
+from pathlib import Path
+
+from .images import ImageError, load_image
+from .presets import pick_device, preset
+from .transfer import CONTENT_LAYERS, INITS, OPTIMIZERS, STYLE_LAYERS, stylize
+from .vgg import WEIGHTS, WeightsError, check_layers
+
+
+class UsageError(Exception):
+    """Bad input found before the run starts."""
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _weight(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _layers(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    try:
+        return check_layers(names)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m nst_teach", description="Neural style transfer (Gatys et al. 2015) with the original VGG19, offline.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("stylize", help="paint a content image in the style of one or more style images",
+                       description="Paint a content image in the style of one or more style images. "
+                       "With no images given it uses the bundled ones. Writes the image and a JSON manifest beside it.")
+    p.add_argument("--content", type=Path, help="content image (default: the bundled photograph)")
+    p.add_argument("--style", type=Path, action="append", help="style image; repeat to blend several (default: a bundled painting)")
+    p.add_argument("--style-weights", type=_weight, nargs="+", metavar="W", help="one blend weight per --style (default: equal)")
+    p.add_argument("--out", type=Path, default=Path("out/stylized.png"), help="output image, .png or .jpg; the manifest goes beside it as .json (default: out/stylized.png)")
+    p.add_argument("--size", type=_positive_int, help="longest side of the result in pixels (default: the device's preset)")
+    p.add_argument("--style-scale", type=_weight, default=1.0, help="style image size relative to --size (default: 1.0)")
+    p.add_argument("--max-evals", type=_positive_int, help="function evaluations, each a forward and backward pass (default: the device's preset)")
+    p.add_argument("--content-layers", type=_layers, default=list(CONTENT_LAYERS), help=f"comma-separated paper layer names (default: {','.join(CONTENT_LAYERS)})")
+    p.add_argument("--style-layers", type=_layers, default=list(STYLE_LAYERS), help=f"comma-separated paper layer names (default: {','.join(STYLE_LAYERS)})")
+    p.add_argument("--alpha", type=_weight, default=1.0, help="content weight (default: 1)")
+    p.add_argument("--beta", type=_weight, default=1e-3, help="style weight (default: 1e-3)")
+    p.add_argument("--tv-weight", type=_weight, default=0.0, help="total-variation weight, smooths noise (default: 0)")
+    p.add_argument("--init", choices=INITS, default="content", help="starting image (default: content)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="optimiser (default: lbfgs)")
+    p.add_argument("--lr", type=_weight, help="Adam learning rate in pixel units of [0, 1] (default: 0.02)")
+    p.add_argument("--weights", choices=WEIGHTS, default="caffe", help="VGG19 weights: caffe = original, bundled, offline (default); torchvision = downloaded once; random = seeded")
+    p.add_argument("--pooling", choices=("max", "avg"), default="max", help="pooling layers (default: max)")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best present)")
+    p.add_argument("--seed", type=int, default=0, help="random seed for noise init (default: 0)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    return parser
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_output(out: Path, inputs: list[Path]) -> None:
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        raise UsageError(f"--out {out}: use a .png or .jpg file name")
+    resolved = out.resolve()
+    for source in inputs:
+        if source.resolve() == resolved:
+            raise UsageError(f"--out {out} is also an input image: choose another output name so the input is not overwritten")
+    if out.is_dir():
+        raise UsageError(f"--out {out} is a directory: give a file name such as {out / 'result.png'}")
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"cannot create the output folder {folder}: {e.strerror}") from None
+    # Refuse an unwritable output now, not after minutes of work.
+    if not os.access(folder, os.W_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise UsageError(f"cannot write {out}: no permission; choose another --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    from . import data
+
+    content = args.content or data.content_path()
+    styles = args.style or [data.style_path()]
+    if args.style_weights is not None and len(args.style_weights) != len(styles):
+        raise UsageError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} --style images: give one per style")
+    if args.style_weights is not None and sum(args.style_weights) <= 0:
+        raise UsageError("--style-weights must not all be zero")
+    if args.style_scale <= 0:
+        raise UsageError("--style-scale must be greater than 0")
+    _check_output(args.out, [content, *styles])
+    try:
+        device = pick_device(args.device)
+    except (ValueError, RuntimeError) as e:
+        raise UsageError(str(e)) from None
+    # Load every image up front so a broken file fails in a second, not after the run.
+    images = [load_image(p) for p in [content, *styles]]
+    size = args.size or preset(device).size
+    result = stylize(
+        images[0], images[1:], alpha=args.alpha, beta=args.beta, tv_weight=args.tv_weight,
+        content_layers=args.content_layers, style_layers=args.style_layers,
+        style_weights=args.style_weights, size=size, style_scale=args.style_scale,
+        max_evals=args.max_evals, optimizer=args.optimizer, lr=args.lr, init=args.init,
+        seed=args.seed, device=device, weights=args.weights, pooling=args.pooling,
+        progress=not args.quiet,
+    )
+    result.settings["content"] = {"path": str(content), "sha256": _sha256(Path(content))}
+    result.settings["style"] = [{"path": str(s), "sha256": _sha256(Path(s))} for s in styles]
+    path = result.save(args.out)
+    print(f"wrote {path} and {path.with_suffix('.json').name} ({result.evals} evaluations, {result.seconds:.1f} s, {result.stop_reason})")
+    return 130 if result.stop_reason == "interrupted" else 0
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return run(args)
+    except (UsageError, ImageError, WeightsError, MemoryError, ValueError) as e:
+        print(f"nst_teach: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nst_teach: interrupted before the run started; nothing written", file=sys.stderr)
+        return 130
