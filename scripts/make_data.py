@@ -1,0 +1,743 @@
+"""Regenerate the bundled images in data/ and the table in data/README.md (deterministic, offline).
+
+Run from anywhere: `python scripts/make_data.py`. Uses only numpy, Pillow and matplotlib:
+the style images and the landscape are drawn from fixed seeds; the photograph is the public
+domain portrait of Grace Hopper that matplotlib ships in mpl-data/sample_data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PatchCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Circle, Ellipse, Polygon, Rectangle
+from PIL import Image
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MAX_SIDE = 512
+JPEG_QUALITY = 92
+
+
+# ---------------------------------------------------------------- drawing helpers
+
+
+def _axes(width: int, height: int):
+    """A matplotlib Agg canvas in pixel coordinates (origin top left, 1 pt = 1 px)."""
+    fig = Figure(figsize=(width / 72, height / 72), dpi=72)
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.axis("off")
+    return fig, ax
+
+
+def _to_array(fig) -> np.ndarray:
+    """Render a figure to a float RGB array in [0, 1], shape (H, W, 3)."""
+    fig.canvas.draw()
+    return np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(np.float32) / 255
+
+
+def _to_image(rgb: np.ndarray, size: tuple[int, int] | None = None) -> Image.Image:
+    """Float RGB array in [0, 1] -> PIL image, optionally downsampled (supersampling)."""
+    image = Image.fromarray((np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8))
+    return image.resize(size, Image.LANCZOS) if size else image
+
+
+def _noise(rng: np.random.Generator, width: int, height: int, cells: int) -> np.ndarray:
+    """Smooth value noise in about [-1, 1]: a random grid of `cells` across, upsampled bicubically."""
+    grid_h = max(2, round(cells * height / width))
+    grid = rng.uniform(-1, 1, (grid_h, cells)).astype(np.float32)
+    return np.asarray(Image.fromarray(grid, mode="F").resize((width, height), Image.BICUBIC))
+
+
+def _fractal(rng, width, height, octaves=(4, 8, 16, 32, 64), gain=0.6) -> np.ndarray:
+    """Sum of noise octaves, normalised to [-1, 1]: texture at several scales at once."""
+    total = sum(gain**i * _noise(rng, width, height, c) for i, c in enumerate(octaves))
+    return total / np.abs(total).max()
+
+
+def _hex(colour: str) -> np.ndarray:
+    return np.array([int(colour[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255
+
+
+# ---------------------------------------------------------------- content images
+
+
+def grace_hopper() -> Image.Image:
+    """The portrait matplotlib ships (US Navy photo, public domain), at most 512 px."""
+    path = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+    image = Image.open(path).convert("RGB")
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.LANCZOS)
+    return image
+
+
+def landscape(seed: int = 1) -> Image.Image:
+    """A village under a low sun: sky, hazy mountains, layered hills, houses, trees, a path."""
+    rng = np.random.default_rng(seed)
+    s = 2  # drawn at twice the size, then downsampled for clean edges
+    w, h = 512 * s, 384 * s
+    fig, ax = _axes(w, h)
+    yy, xx = np.mgrid[0:h, 0:w] / h
+    sun_x, sun_y = 0.74 * w, 0.30 * h
+    glow = np.exp(-((xx - sun_x / h) ** 2 + (yy - sun_y / h) ** 2) / 0.03)[..., None]
+    sky = (1 - yy[..., None]) * _hex("#3a6fb0") + yy[..., None] * _hex("#f6d7a7")
+    sky = sky * (1 - 0.8 * glow) + 0.8 * glow * _hex("#fff0c8")
+    ax.imshow(np.clip(sky, 0, 1), extent=(0, w, h, 0), zorder=0)
+    ax.add_patch(Circle((sun_x, sun_y), 30 * s, color="#fff8e4", lw=0, zorder=1))
+    for cx, cy, cw in [(110, 70, 120), (300, 50, 90), (420, 110, 70)]:
+        for _ in range(5):  # a cloud is a few overlapping translucent ellipses
+            ax.add_patch(
+                Ellipse(
+                    ((cx + rng.uniform(-0.4, 0.4) * cw) * s, (cy + rng.uniform(-6, 6)) * s),
+                    rng.uniform(0.4, 0.8) * cw * s,
+                    rng.uniform(14, 24) * s,
+                    color="white",
+                    alpha=0.55,
+                    lw=0,
+                    zorder=2,
+                )
+            )
+    x = np.linspace(0, w, 400)
+
+    def ridge(base, amp, waves, rough):
+        phase = rng.uniform(0, 2 * np.pi, len(waves))
+        yy = base * h + sum(
+            amp * h * a * np.sin(2 * np.pi * f * x / w + p)
+            for (f, a), p in zip(waves, phase, strict=True)
+        )
+        return yy + rough * h * np.cumsum(rng.normal(0, 1, x.size)) / np.sqrt(x.size)
+
+    def hill(yy, top, bottom, z, texture=0.08):
+        poly = Polygon(np.c_[np.r_[x, w, 0], np.r_[yy, h, h]], closed=True, lw=0)
+        ax.add_patch(poly)
+        poly.set_visible(False)
+        t = np.linspace(0, 1, h)[:, None, None] ** 0.7
+        img = (1 - t) * _hex(top) + t * _hex(bottom)
+        img = img * (
+            1
+            + texture
+            * _fractal(rng, w // 4, h // 4, (8, 16, 32))[..., None].repeat(4, 0).repeat(4, 1)
+        )
+        im = ax.imshow(np.clip(img, 0, 1), extent=(0, w, h, 0), zorder=z)
+        im.set_clip_path(poly)
+
+    hill(ridge(0.50, 0.06, [(1.3, 1), (3.1, 0.4)], 0.02), "#8d9fc2", "#b7b8c8", 3, 0.03)
+    hill(ridge(0.60, 0.04, [(0.8, 1), (2.2, 0.5)], 0.01), "#6f9a63", "#4d7a4a", 4)
+    near = ridge(0.72, 0.03, [(0.6, 1), (1.7, 0.4)], 0.004)
+    hill(near, "#8fb55a", "#3f6b2f", 6, 0.12)
+
+    # houses sit on the near hill; shaded side walls face away from the sun
+    for hx, hw, hh in [(70, 46, 34), (128, 38, 30), (182, 52, 38), (250, 40, 28)]:
+        base = np.interp(hx * s + hw * s / 2, x, near) + 10 * s
+        x0, y0, ww, hh = hx * s, base - hh * s, hw * s, hh * s
+        wall = rng.choice(["#efe3c8", "#e8d2b0", "#f3ead9", "#dcc7a4"])
+        ax.add_patch(Rectangle((x0, y0), ww, hh, color=wall, lw=0, zorder=7))
+        ax.add_patch(Rectangle((x0, y0), ww * 0.28, hh, color="#000", alpha=0.18, lw=0, zorder=7))
+        roof = rng.choice(["#a8432f", "#8a3a2a", "#b5582f"])
+        ax.add_patch(
+            Polygon(
+                [(x0 - 5 * s, y0), (x0 + ww / 2, y0 - 0.55 * ww), (x0 + ww + 5 * s, y0)],
+                color=roof,
+                lw=0,
+                zorder=8,
+            )
+        )
+        ax.add_patch(
+            Polygon(
+                [(x0 - 5 * s, y0), (x0 + ww / 2, y0 - 0.55 * ww), (x0 + ww / 2, y0)],
+                color="#000",
+                alpha=0.2,
+                lw=0,
+                zorder=8,
+            )
+        )
+        ax.add_patch(
+            Rectangle(
+                (x0 + 0.42 * ww, y0 + 0.5 * hh),
+                0.18 * ww,
+                0.5 * hh,
+                color="#5a3b28",
+                lw=0,
+                zorder=8,
+            )
+        )
+        for wx in (0.12, 0.7):
+            ax.add_patch(
+                Rectangle(
+                    (x0 + wx * ww, y0 + 0.25 * hh),
+                    0.16 * ww,
+                    0.22 * hh,
+                    color="#3b4a66",
+                    lw=0,
+                    zorder=8,
+                )
+            )
+    # trees: round deciduous and pointed conifers, lit from the upper right
+    trees = [
+        (30, "round"),
+        (112, "cone"),
+        (235, "round"),
+        (300, "cone"),
+        (330, "round"),
+        (370, "cone"),
+        (400, "cone"),
+        (450, "round"),
+        (490, "cone"),
+    ]
+    for tx, kind in trees:
+        tx = (tx + rng.uniform(-6, 6)) * s
+        base = np.interp(tx, x, near) + 14 * s
+        size = rng.uniform(0.85, 1.25) * s
+        ax.add_patch(
+            Rectangle(
+                (tx - 3 * size, base - 26 * size),
+                6 * size,
+                26 * size,
+                color="#4a3222",
+                lw=0,
+                zorder=9,
+            )
+        )
+        if kind == "round":
+            for dx, dy, r, c in [
+                (0, -40, 22, "#2f5a2a"),
+                (6, -46, 14, "#4f8a3a"),
+                (9, -50, 7, "#7fb04f"),
+            ]:
+                ax.add_patch(
+                    Circle((tx + dx * size, base + dy * size), r * size, color=c, lw=0, zorder=9)
+                )
+        else:
+            for k, c in enumerate(["#1f4a2c", "#2c6239", "#3c7a45"]):
+                top = base - (70 - 8 * k) * size
+                ax.add_patch(
+                    Polygon(
+                        [
+                            (tx - (18 - 5 * k) * size, base - (12 + 14 * k) * size),
+                            (tx, top),
+                            (tx + (18 - 5 * k) * size, base - (12 + 14 * k) * size),
+                        ],
+                        color=c,
+                        lw=0,
+                        zorder=9,
+                    )
+                )
+    # a winding path in the foreground, drawn in perspective
+    t = np.linspace(0, 1, 60)
+    px = (0.55 + 0.12 * np.sin(3 * t)) * w + (1 - t) * 60 * s
+    py = (0.78 + 0.22 * t) * h
+    half = (4 + 40 * t**1.5) * s
+    ax.add_patch(
+        Polygon(
+            np.c_[np.r_[px - half, (px + half)[::-1]], np.r_[py, py[::-1]]],
+            color="#cdb48a",
+            lw=0,
+            zorder=10,
+        )
+    )
+    # grass tufts
+    gx = rng.uniform(0, w, 900)
+    gy = rng.uniform(0.8 * h, h, 900)
+    glen = (4 + 10 * (gy / h - 0.8) / 0.2) * s
+    ang = rng.normal(-np.pi / 2, 0.3, 900)
+    segs = np.stack([np.c_[gx, gy], np.c_[gx + glen * np.cos(ang), gy + glen * np.sin(ang)]], 1)
+    cols = rng.choice([_hex("#2f5a23"), _hex("#5c8f36"), _hex("#a3c468")], 900)
+    ax.add_collection(LineCollection(segs, colors=cols, linewidths=1.5 * s, zorder=11))
+    rgb = _to_array(fig)
+    return _to_image(rgb, (512, 384))
+
+
+# ---------------------------------------------------------------- style images
+
+
+def _finger(x0: float, y0: float, length: float, width: float, turn: float) -> np.ndarray:
+    """Outline of a tapered stroke that heads left and curls down and back: a foam claw."""
+    t = np.linspace(0, 1, 32)
+    phi = np.pi - turn * t**1.5  # heading: left, then down, then right (y points down)
+    xs = x0 + np.cumsum(np.cos(phi)) * length / t.size
+    ys = y0 + np.cumsum(np.sin(phi)) * length / t.size
+    half = width * (1 - t) ** 0.7 + 0.02 * width
+    nx, ny = -np.sin(phi) * half, np.cos(phi) * half
+    return np.r_[np.c_[xs + nx, ys + ny], np.c_[xs - nx, ys - ny][::-1]]
+
+
+def waves(seed: int = 2) -> Image.Image:
+    """Hokusai-like: rows of Prussian-blue waves, small far away and big in front, with foam claws."""
+    rng = np.random.default_rng(seed)
+    s = 2
+    w = h = 512 * s
+    fig, ax = _axes(w, h)
+    y = np.linspace(0, 1, h)[:, None, None]
+    sky = (1 - y) * _hex("#cbbd9c") + y * _hex("#f1e6c8")
+    sky = np.broadcast_to(sky, (h, w, 3)) * (
+        1 + 0.05 * _fractal(rng, w, h, (8, 32, 128))[..., None]
+    )
+    ax.imshow(np.clip(sky, 0, 1), extent=(0, w, h, 0), zorder=0)
+    deep, mid, light, foam = _hex("#11295a"), _hex("#2a5b94"), _hex("#8fb4d6"), "#fbf6ea"
+    # Mount Fuji on the horizon, and two bands of cloud
+    fx, fy = 0.62 * w, 0.30 * h
+    ax.add_patch(
+        Polygon(
+            [
+                (fx - 150 * s, fy + 10 * s),
+                (fx - 20 * s, fy - 75 * s),
+                (fx + 22 * s, fy - 75 * s),
+                (fx + 150 * s, fy + 10 * s),
+            ],
+            color=deep,
+            lw=0,
+            zorder=1,
+        )
+    )
+    ax.add_patch(
+        Polygon(
+            [
+                (fx - 58 * s, fy - 38 * s),
+                (fx - 20 * s, fy - 75 * s),
+                (fx + 22 * s, fy - 75 * s),
+                (fx + 58 * s, fy - 38 * s),
+                (fx + 30 * s, fy - 44 * s),
+                (fx + 12 * s, fy - 34 * s),
+                (fx - 8 * s, fy - 46 * s),
+                (fx - 30 * s, fy - 36 * s),
+            ],
+            color=foam,
+            lw=0,
+            zorder=1,
+        )
+    )
+    for cy in (0.08, 0.17):
+        xs = np.linspace(0, w, 200)
+        ys = cy * h + 8 * s * np.sin(xs / (40 * s) + 10 * cy)
+        ax.fill_between(xs, ys - 9 * s, ys + 9 * s, color="#d9cfb4", lw=0, zorder=1)
+    n_rows = 7
+    for row in range(n_rows):
+        depth = row / (n_rows - 1)  # 0 far away ... 1 in front
+        scale = 0.3 + 0.9 * depth**1.5
+        base = (0.33 + 0.72 * depth**1.2) * h
+        k = 2 * np.pi / (rng.uniform(0.9, 1.1) * 0.34 * w * scale)
+        r = 0.8 / k * rng.uniform(0.9, 1.05)  # kr close to 1 gives sharp crests
+        phase = rng.uniform(0, 2 * np.pi)
+        x0 = np.linspace(-0.3 * w, 1.3 * w, 2000)
+        theta = k * x0 + phase
+        crest = ((1 + np.cos(theta)) / 2) ** 3  # 1 at the crest, 0 in the trough
+        x = x0 - r * np.sin(theta) - 0.35 * r * crest  # crests lean forward (to the left)
+        swell = 1.8 * r * (0.8 + 0.3 * np.sin(0.37 * theta + rng.uniform(0, 6)))
+        y = base - swell * np.cos(theta) - 0.4 * swell * crest
+        z = 10 + 3 * row
+        poly = Polygon(np.c_[np.r_[x, x[-1], x[0]], np.r_[y, h + 10, h + 10]], lw=0)
+        ax.add_patch(poly)
+        poly.set_visible(False)
+        t = np.clip((np.arange(h)[:, None, None] - (base - 2 * r)) / (5 * r), 0, 1)
+        fill = np.where(t < 0.6, (1 - t / 0.6) * mid + t / 0.6 * deep, deep)
+        grain = _fractal(rng, w // 2, h // 2, (8, 32)).repeat(2, 0).repeat(2, 1)[..., None]
+        im = ax.imshow(
+            np.clip(np.broadcast_to(fill, (h, w, 3)) * (1 + 0.07 * grain), 0, 1),
+            extent=(0, w, h, 0),
+            zorder=z,
+        )
+        im.set_clip_path(poly)
+        # striations: lines that follow the wave's surface, thinner with depth below it
+        for j in range(1, 14):
+            off = j * 0.25 * r * (1 + 0.02 * j)
+            ax.plot(
+                x + 0.1 * off,
+                y + off,
+                color=light,
+                lw=max(0.6, 3 * scale - 0.15 * j) * s,
+                alpha=0.9 - 0.05 * j,
+                zorder=z + 0.1,
+            )
+        ax.plot(x, y, color=foam, lw=max(2, 5 * scale) * s, zorder=z + 0.2, solid_capstyle="round")
+        # foam claws at each crest: curling fingers made of shrinking overlapping circles
+        tops = np.nonzero(np.diff(np.floor(theta / (2 * np.pi))) > 0)[0]
+        for c in tops:
+            cx, cy, a = x[c], y[c], swell[c]
+            if not -0.1 * w < cx < 1.1 * w:
+                continue
+            for finger in range(int(rng.integers(4, 7))):
+                # start a little behind the crest, each finger a bit shorter than the last
+                i = min(c + int(finger * 0.12 * a / (x0[1] - x0[0])), len(x) - 1)
+                ax.add_patch(
+                    Polygon(
+                        _finger(
+                            x[i],
+                            y[i],
+                            (1.3 - 0.12 * finger) * a,
+                            rng.uniform(0.1, 0.14) * a,
+                            rng.uniform(2.8, 3.6),
+                        ),
+                        facecolor=foam,
+                        edgecolor=deep,
+                        lw=max(0.6, 1.2 * scale) * s,
+                        zorder=z + 0.3,
+                    )
+                )
+            n = 18  # spray flung ahead of the crest
+            sx = cx - np.abs(rng.normal(0.2, 0.3, n)) * a
+            sy = cy - rng.normal(0.1, 0.2, n) * a
+            sr = rng.uniform(0.01, 0.025, n) * a + 0.6 * s
+            spray = [Circle((a, b), q) for a, b, q in zip(sx, sy, sr, strict=True)]
+            ax.add_collection(
+                PatchCollection(spray, facecolor=foam, edgecolor=mid, lw=0.6 * s, zorder=z + 0.3)
+            )
+    return _to_image(_to_array(fig), (512, 512))
+
+
+def swirls(seed: int = 3) -> Image.Image:
+    """Van Gogh-like: thick short strokes following a swirling flow, deep blues and yellows."""
+    rng = np.random.default_rng(seed)
+    s = 2
+    w = h = 512 * s
+    fig, ax = _axes(w, h)
+    ax.imshow(np.broadcast_to(_hex("#1b2f6b"), (h, w, 3)), extent=(0, w, h, 0), zorder=0)
+    # vortices (x, y, radius, spin) in unit coordinates, and stars (x, y, radius)
+    vortices = [
+        (0.35, 0.38, 0.16, 1.0),
+        (0.62, 0.30, 0.11, -1.0),
+        (0.15, 0.15, 0.09, 1.0),
+        (0.80, 0.55, 0.12, 1.0),
+    ]
+    stars = [
+        (0.82, 0.14, 0.075),
+        (0.12, 0.46, 0.05),
+        (0.50, 0.10, 0.04),
+        (0.30, 0.12, 0.035),
+        (0.92, 0.36, 0.04),
+        (0.60, 0.55, 0.035),
+    ]
+
+    def hills_y(u):
+        return 0.74 + 0.06 * np.sin(5.0 * u + 0.7) + 0.03 * np.sin(13 * u)
+
+    def in_cypress(u, v):  # a flame-shaped tree on the left, pointed at the top
+        half = 0.075 * np.clip((v - 0.22) / 0.78, 0, 1) ** 0.7
+        return np.abs(u - 0.13 - 0.015 * np.sin(20 * v)) < half
+
+    flow_noise = [_noise(rng, 128, 128, 6) for _ in range(2)]
+
+    def flow(px, py):
+        u, v = px / w, py / h
+        vx = 1.0 + 0.0 * u
+        vy = 0.25 * np.sin(6 * u + 1.5)
+        for cx, cy, r, spin in vortices:
+            dx, dy = u - cx, v - cy
+            d2 = dx * dx + dy * dy
+            g = spin * 3.0 * np.exp(-d2 / (2 * r * r)) / np.sqrt(d2 + 1e-4) * r
+            vx, vy = vx - g * dy / np.sqrt(d2 + 1e-4), vy + g * dx / np.sqrt(d2 + 1e-4)
+        for cx, cy, r in stars:  # concentric rings around each star
+            dx, dy = u - cx, v - cy
+            d = np.sqrt(dx * dx + dy * dy) + 1e-4
+            g = 4 * np.exp(-((d / (2.6 * r)) ** 2))
+            vx, vy = vx * (1 - g / 4) - g * dy / d, vy * (1 - g / 4) + g * dx / d
+        iu = np.clip((u * 127).astype(int), 0, 127)
+        iv = np.clip((v * 127).astype(int), 0, 127)
+        vx = vx + 0.5 * flow_noise[0][iv, iu]
+        vy = vy + 0.5 * flow_noise[1][iv, iu]
+        below = v > hills_y(u)  # strokes follow the slope of the hills
+        vx = np.where(below, 1.0, vx)
+        vy = np.where(below, 0.3 * np.cos(5.0 * u + 0.7) + 0.39 * np.cos(13 * u), vy)
+        tree = in_cypress(u, v)  # and lick upwards like flames in the cypress
+        vx = np.where(tree, 0.7 * np.sin(40 * v + 25 * u), vx)
+        vy = np.where(tree, -1.0, vy)
+        norm = np.sqrt(vx * vx + vy * vy) + 1e-6
+        return vx / norm, vy / norm
+
+    sky = [_hex(c) for c in ["#142a6e", "#1f3f8f", "#2d5fae", "#3f78c0", "#16307a", "#6c93c9"]]
+    pale = [_hex(c) for c in ["#a9c4d8", "#d7dfb6", "#8fb1d6", "#e8e2a6", "#c4d6e0"]]
+    gold = [_hex(c) for c in ["#f4d23c", "#f7e06a", "#e9b526", "#fff1a8", "#d8a520"]]
+    land = [_hex(c) for c in ["#1c3350", "#284a5e", "#3d5f52", "#182640", "#4d6e78"]]
+    tree = [_hex(c) for c in ["#15200f", "#2b4522", "#45552a", "#1a2236", "#6b5a2a", "#223a1c"]]
+
+    def colour(px, py):
+        u, v = px / w, py / h
+        if in_cypress(u, v):
+            return tree[rng.integers(len(tree))]
+        if v > hills_y(u):
+            return land[rng.integers(len(land))]
+        for cx, cy, r in stars:
+            d = np.hypot(u - cx, v - cy)
+            if d < r:
+                return gold[rng.integers(len(gold))]
+            if d < 2.6 * r:
+                ring = int(d / r * 3) % 2
+                return (gold if ring else pale)[rng.integers(5)]
+        # a bright band that follows the big spiral: pale greens and creams
+        band = abs(v - (0.42 + 0.1 * np.sin(7 * u + 0.3)))
+        if band < 0.05 and rng.random() < 0.8:
+            return pale[rng.integers(len(pale))]
+        if rng.random() < 0.04:
+            return gold[rng.integers(len(gold))]
+        return sky[rng.integers(len(sky))]
+
+    # three passes, coarse to fine, so there is texture at several scales
+    for spacing, length, width, steps in [(18, 34, 11, 6), (11, 22, 7, 6), (7, 13, 4, 5)]:
+        gx, gy = np.meshgrid(np.arange(0, w + 1, spacing * s), np.arange(0, h + 1, spacing * s))
+        px = (gx + rng.uniform(-0.5, 0.5, gx.shape) * spacing * s).ravel()
+        py = (gy + rng.uniform(-0.5, 0.5, gy.shape) * spacing * s).ravel()
+        if width < 5:  # the finest pass only highlights part of the picture
+            keep = rng.random(px.size) < 0.55
+            px, py = px[keep], py[keep]
+        pts = [np.c_[px, py]]
+        step = length * s / steps * rng.uniform(0.7, 1.3, px.size)
+        for _ in range(steps):
+            vx, vy = flow(pts[-1][:, 0], pts[-1][:, 1])
+            pts.append(pts[-1] + np.c_[vx, vy] * step[:, None])
+        segs = np.stack(pts, 1)
+        cols = np.array([colour(a, b) for a, b in zip(px, py, strict=True)])
+        cols = np.clip(cols * rng.uniform(0.9, 1.1, (len(cols), 1)), 0, 1)
+        order = rng.permutation(len(segs))
+        ax.add_collection(
+            LineCollection(
+                segs[order],
+                colors=cols[order] * 0.55,
+                linewidths=(width + 2) * s,
+                capstyle="round",
+                joinstyle="round",
+            )
+        )
+        ax.add_collection(
+            LineCollection(
+                segs[order],
+                colors=cols[order],
+                linewidths=width * s,
+                capstyle="round",
+                joinstyle="round",
+            )
+        )
+    return _to_image(_to_array(fig), (512, 512))
+
+
+def mosaic(seed: int = 4) -> Image.Image:
+    """Stained glass: a Voronoi rose window with dark leading and saturated, mottled glass."""
+    rng = np.random.default_rng(seed)
+    n = 512
+    pts, cols = [], []
+    palette = [
+        _hex(c)
+        for c in [
+            "#b3122e",
+            "#1b3fa6",
+            "#0f7a4a",
+            "#e3a21a",
+            "#6a1f8c",
+            "#138a9e",
+            "#d9541e",
+            "#2b6fd6",
+            "#f2d04b",
+            "#8c1a4b",
+        ]
+    ]
+    centre = np.array([256.0, 256.0])
+    pts.append(centre)
+    cols.append(_hex("#f2d04b"))
+    # rings of the rose window: symmetric points, one colour per ring (alternating in pairs)
+    for ring, (radius, count) in enumerate(
+        [(22, 6), (48, 12), (80, 12), (112, 24), (150, 24), (190, 36), (235, 40)]
+    ):
+        twist = (ring % 2) * np.pi / count
+        ang = twist + 2 * np.pi * np.arange(count) / count
+        pts += list(centre + radius * np.c_[np.cos(ang), np.sin(ang)])
+        a, b = rng.choice(len(palette), 2, replace=False)
+        cols += [palette[a] if i % 2 == 0 else palette[b] for i in range(count)]
+    # the corners outside the window: random cells, larger further out
+    for _ in range(4000):  # dart throwing: keep a point only if it is far enough from the rest
+        p = rng.uniform(-20, n + 20, 2)
+        r = np.linalg.norm(p - centre)
+        if r < 255 or min(np.linalg.norm(np.asarray(pts) - p, axis=1)) < 0.11 * r:
+            continue
+        pts.append(p)
+        cols.append(palette[rng.integers(len(palette))])
+    pts, cols = np.asarray(pts), np.asarray(cols)
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    xy = np.c_[xx.ravel(), yy.ravel()]
+    nearest = np.empty(len(xy), int)
+    d1 = np.empty(len(xy), np.float32)
+    d2 = np.empty(len(xy), np.float32)
+    for i in range(0, len(xy), 16384):
+        d = np.linalg.norm(xy[i : i + 16384, None, :] - pts[None], axis=2)
+        two = np.argpartition(d, 1, axis=1)[:, :2]
+        dd = np.take_along_axis(d, two, 1)
+        swap = dd[:, 0] > dd[:, 1]
+        two[swap] = two[swap][:, ::-1]
+        dd[swap] = dd[swap][:, ::-1]
+        nearest[i : i + 16384], d1[i : i + 16384], d2[i : i + 16384] = two[:, 0], dd[:, 0], dd[:, 1]
+    # distance to the cell border is (d2^2 - d1^2) / (2 |p2 - p1|); approximate with d2 - d1
+    edge = ((d2 - d1) / 2).reshape(n, n)
+    rgb = cols[nearest].reshape(n, n, 3)
+    # glass: bright in the middle of each cell, mottled at two scales, lit from the upper left
+    inner = np.clip(edge / 14, 0, 1)[..., None]
+    light = 1.15 - 0.35 * ((xx + yy) / (2 * n))[..., None]
+    mottle = 1 + 0.12 * _fractal(rng, n, n, (16, 48, 128))[..., None]
+    streak = 1 + 0.06 * np.sin((xx * 0.7 + yy * 0.3) / 3 + 4 * _noise(rng, n, n, 8))[..., None]
+    rgb = rgb * (0.55 + 0.55 * inner) * light * mottle * streak
+    rgb = rgb + 0.25 * np.clip(inner - 0.6, 0, 1) * (rgb.mean(2, keepdims=True) > 0.4)
+    # leading: dark lines where two cells meet, plus the circular frame of the window
+    radius = np.hypot(xx - 256, yy - 256)
+    lead = np.clip((3.2 - edge) / 1.2, 0, 1)
+    lead = np.maximum(lead, np.clip((4.5 - np.abs(radius - 212)) / 1.2, 0, 1))
+    leading = _hex("#1d1a1c") * (1 + 0.3 * _noise(rng, n, n, 64))[..., None]
+    rgb = rgb * (1 - lead[..., None]) + leading * lead[..., None]
+    return _to_image(rgb)
+
+
+def circles(seed: int = 5) -> Image.Image:
+    """Kandinsky-like: haloed circles of many sizes, thin lines and a few sharp shapes on dark."""
+    rng = np.random.default_rng(seed)
+    s = 2
+    w = h = 512 * s
+    fig, ax = _axes(w, h)
+    y = np.linspace(0, 1, h)[:, None, None]
+    bg = (1 - y) * _hex("#1a1c2c") + y * _hex("#2b2440")
+    bg = bg * (1 + 0.25 * _fractal(rng, w, h, (4, 12, 40, 120))[..., None])
+    ax.imshow(np.clip(np.broadcast_to(bg, (h, w, 3)), 0, 1), extent=(0, w, h, 0), zorder=0)
+    palette = [
+        "#e63b2e",
+        "#f2b134",
+        "#2f7bd9",
+        "#3bb273",
+        "#c13dd1",
+        "#f7f0dc",
+        "#f26d21",
+        "#1e2a8c",
+        "#8fd0e8",
+        "#ea4f88",
+    ]
+    # thin straight lines behind and in front of the circles
+    for z in (1, 50):
+        for _ in range(10):
+            x0, y0 = rng.uniform(0, w, 2)
+            ang = rng.uniform(0, np.pi)
+            ln = rng.uniform(150, 600) * s
+            ax.plot(
+                [x0, x0 + ln * np.cos(ang)],
+                [y0, y0 + ln * np.sin(ang)],
+                color=rng.choice(["#f7f0dc", "#111111", "#f2b134"]),
+                lw=rng.uniform(1, 4) * s,
+                zorder=z,
+            )
+    sizes = np.r_[rng.uniform(70, 120, 3), rng.uniform(25, 60, 14), rng.uniform(5, 20, 40)]
+    for i, r in enumerate(sizes):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        r = r * s
+        halo, core, ring = rng.choice(palette, 3, replace=False)
+        z = 10 + i
+        ax.add_patch(Circle((cx, cy), r * 1.45, color=halo, alpha=0.35, lw=0, zorder=z))
+        ax.add_patch(Circle((cx, cy), r * 1.15, color=halo, alpha=0.6, lw=0, zorder=z))
+        ax.add_patch(Circle((cx, cy), r, color=core, alpha=0.88, lw=0, zorder=z))
+        if r > 40 * s:  # the big ones get an inner circle and a ring
+            ax.add_patch(
+                Circle(
+                    (cx + 0.2 * r, cy - 0.15 * r), 0.45 * r, color=ring, alpha=0.9, lw=0, zorder=z
+                )
+            )
+            ax.add_patch(Circle((cx, cy), r * 0.8, fill=False, ec="#111111", lw=2 * s, zorder=z))
+    # a few triangles and a checkerboard, as in Composition VIII
+    for _ in range(5):
+        c = rng.uniform(0, w, 2)
+        tri = c + rng.uniform(-90, 90, (3, 2)) * s
+        ax.add_patch(Polygon(tri, color=rng.choice(palette), alpha=0.8, lw=0, zorder=40))
+    bx, by = rng.uniform(0.1, 0.7, 2) * w
+    for i in range(5):
+        for j in range(5):
+            col = "#111111" if (i + j) % 2 else rng.choice(palette)
+            ax.add_patch(
+                Rectangle(
+                    (bx + 16 * s * i, by + 16 * s * j), 16 * s, 16 * s, color=col, lw=0, zorder=45
+                )
+            )
+    rgb = _to_array(fig)
+    rgb = rgb * (1 + 0.06 * _fractal(rng, w, h, (64, 256))[..., None])  # canvas grain
+    return _to_image(rgb, (512, 512))
+
+
+# ---------------------------------------------------------------- README table
+
+IMAGES = {
+    "content/grace_hopper.jpg": (
+        grace_hopper,
+        "Photograph: Grace Hopper in uniform",
+        "resized from matplotlib `mpl-data/sample_data/grace_hopper.jpg`",
+        "public domain (US Navy photo)",
+    ),
+    "content/landscape.jpg": (
+        landscape,
+        "Drawn scene: village, hills, trees, low sun, path",
+        "`landscape()`",
+        "CC0",
+    ),
+    "style/swirls.jpg": (
+        swirls,
+        "Van Gogh-like swirling brush strokes, blues and yellows",
+        "`swirls()`",
+        "CC0",
+    ),
+    "style/waves.jpg": (
+        waves,
+        "Hokusai-like bands of blue waves, white crests, foam claws",
+        "`waves()`",
+        "CC0",
+    ),
+    "style/mosaic.jpg": (
+        mosaic,
+        "Stained-glass rose window: Voronoi cells, dark leading",
+        "`mosaic()`",
+        "CC0",
+    ),
+    "style/circles.jpg": (
+        circles,
+        "Kandinsky-like haloed circles, lines, triangles on dark",
+        "`circles()`",
+        "CC0",
+    ),
+}
+
+README = """# Bundled images
+
+Small images that ship with the repository, so that every notebook and test runs offline.
+All are at most 512 px on the longest side. The paper's own images (Tübingen, The Starry
+Night, ...) are not bundled: `nst_teach.data.fetch("starry_night")` downloads them on first
+use when you are online (see `nst_teach.data.REGISTRY` and `list_images()`).
+
+| file | what | made by | licence | sha256 |
+|---|---|---|---|---|
+{rows}
+
+"made by" names a function in `scripts/make_data.py` unless it says otherwise. The drawn
+images are dedicated to the public domain (CC0); the script that draws them is MIT licensed,
+like the rest of the project. Regenerate all images and this file with
+
+    python scripts/make_data.py
+
+The drawing is deterministic (fixed seeds), but JPEG bytes can differ between Pillow / libjpeg
+versions, so a regenerated file may have a different sha256; the script rewrites this table,
+and `tests/test_data.py` checks the committed files against it.
+"""
+
+
+def main() -> None:
+    start = time.perf_counter()
+    rows = []
+    for rel, (make, what, how, licence) in IMAGES.items():
+        path = DATA / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = make()
+        assert max(image.size) <= MAX_SIDE, (rel, image.size)
+        image.save(path, quality=JPEG_QUALITY, optimize=True)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        rows.append(f"| `{rel}` | {what} | {how} | {licence} | `{digest}` |")
+        size = f"{image.size[0]}x{image.size[1]}"
+        print(f"{rel:26s} {size:8s} {path.stat().st_size / 1024:6.1f} KiB  {digest[:12]}")
+    (DATA / "README.md").write_text(README.format(rows="\n".join(rows)), encoding="utf-8")
+    print(f"wrote data/README.md in {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

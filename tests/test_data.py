@@ -1,0 +1,283 @@
+"""Tests for nst_teach.data: the bundled images, and downloads from a real server on 127.0.0.1."""
+
+import hashlib
+import http.server
+import io
+import re
+import socket
+import threading
+import time
+
+import pytest
+from PIL import Image
+
+from nst_teach import data
+
+# ---------------------------------------------------------------- bundled images
+
+
+def test_bundled_images_exist_load_and_are_small():
+    paths = data.bundled()
+    assert set(paths) == set(data.CONTENT_IMAGES) | set(data.STYLE_IMAGES)
+    assert len(data.STYLE_IMAGES) >= 3
+    for name, path in paths.items():
+        assert path.is_file(), name
+        with Image.open(path) as image:
+            image.load()
+            assert image.mode == "RGB", name
+            assert max(image.size) <= 512, (name, image.size)
+            assert min(image.size) >= 256, (name, image.size)
+    assert sum(p.stat().st_size for p in paths.values()) < 1.5e6
+
+
+def test_bundled_hashes_match_the_readme_table():
+    readme = (data.DATA_DIR / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", readme, re.M))
+    files = {p.relative_to(data.DATA_DIR).as_posix(): p for p in data.bundled().values()}
+    assert set(rows) == set(files)
+    for rel, path in files.items():
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == rows[rel], rel
+
+
+def test_named_paths_and_clear_errors_for_bad_names():
+    assert data.content_path() == data.CONTENT_IMAGES["grace_hopper"]
+    assert data.style_path() == data.STYLE_IMAGES["swirls"]
+    assert data.bundled("waves") == data.style_path("waves")
+    with pytest.raises(ValueError, match="swirls, waves.*did you mean 'waves'"):
+        data.style_path("wave")
+    with pytest.raises(ValueError, match="grace_hopper"):
+        data.content_path("hopper_grace")
+    with pytest.raises(ValueError, match="did you mean 'starry_night'"):
+        data.fetch("stary_night")
+
+
+def test_registry_is_the_papers_images():
+    assert set(data.REGISTRY) == {
+        "tubingen",
+        "starry_night",
+        "the_scream",
+        "shipwreck",
+        "woman-with-hat-matisse",
+    }
+    for name, entry in data.REGISTRY.items():
+        assert entry.file == name + ".jpg"
+        assert re.fullmatch("[0-9a-f]{64}", entry.sha256)
+    assert data.REGISTRY["starry_night"].sha256.startswith("0592ab0f7b51")
+
+
+# ---------------------------------------------------------------- a local server
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """GET /<mode>/<file>: ok serves the file, truncated cuts it short, slow never answers."""
+
+    def do_GET(self):
+        server = self.server
+        server.requests.append(self.path)
+        mode, _, name = self.path.strip("/").partition("/")
+        body = server.files.get(name)
+        if body is None or mode not in ("ok", "truncated", "slow"):
+            self.send_error(404)
+        elif mode == "slow":
+            server.stop.wait(5)
+        else:
+            self.send_response(200)
+            extra = 1000 if mode == "truncated" else 0
+            self.send_header("Content-Length", str(len(body) + extra))
+            self.end_headers()
+            self.wfile.write(body if mode == "ok" else body[: len(body) // 2])
+
+    def log_message(self, *args):
+        pass
+
+
+def _jpeg_bytes(colour) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), colour).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """A fresh cache per test, and nothing ever goes to the real address."""
+    monkeypatch.setenv("NST_TEACH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("NST_TEACH_DATA_MIRROR", raising=False)
+    monkeypatch.delenv("NST_TEACH_OFFLINE", raising=False)
+    monkeypatch.setattr(data, "BASE_URL", f"http://127.0.0.1:{_closed_port()}/")
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def server():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    httpd.daemon_threads = True
+    httpd.requests, httpd.stop = [], threading.Event()
+    httpd.files = {}
+    httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    yield httpd
+    httpd.stop.set()
+    httpd.shutdown()
+    httpd.server_close()
+    thread.join()
+
+
+@pytest.fixture
+def tubingen(monkeypatch, server):
+    """The server holds our own tubingen.jpg, and the registry expects its sha256."""
+    body = _jpeg_bytes("orange")
+    server.files["tubingen.jpg"] = body
+    entry = data.REGISTRY["tubingen"]._replace(sha256=hashlib.sha256(body).hexdigest())
+    monkeypatch.setitem(data.REGISTRY, "tubingen", entry)
+    return body
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _files(folder):
+    return sorted(p.name for p in folder.rglob("*")) if folder.exists() else []
+
+
+# ---------------------------------------------------------------- fetch
+
+
+@pytest.mark.parametrize("slash", ["", "/"])
+def test_fetch_downloads_once_then_uses_the_cache(monkeypatch, server, tubingen, isolated, slash):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok" + slash)
+    path = data.fetch("tubingen")
+    assert path == isolated / "tubingen.jpg"
+    assert path.read_bytes() == tubingen
+    assert server.requests == ["/ok/tubingen.jpg"]
+    assert data.fetch("tubingen") == path
+    assert len(server.requests) == 1
+    assert _files(isolated) == ["tubingen.jpg"]
+
+
+def test_wrong_hash_leaves_no_file(monkeypatch, server, tubingen, isolated):
+    server.files["tubingen.jpg"] = _jpeg_bytes("blue")
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    expected = data.REGISTRY["tubingen"].sha256[:12]
+    with pytest.raises(data.DownloadError, match=f"expected {expected}"):
+        data.fetch("tubingen")
+    assert _files(isolated) == []
+
+
+def test_truncated_download_leaves_no_file(monkeypatch, server, tubingen, isolated):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/truncated")
+    with pytest.raises(data.DownloadError, match="closed after"):
+        data.fetch("tubingen")
+    assert _files(isolated) == []
+
+
+def test_http_404_names_the_url(monkeypatch, server, tubingen, isolated):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/nothing-here")
+    with pytest.raises(data.DownloadError, match="404") as info:
+        data.fetch("tubingen")
+    assert server.url + "/nothing-here/tubingen.jpg" in str(info.value)
+    assert _files(isolated) == []
+
+
+def test_slow_server_times_out(monkeypatch, server, tubingen, isolated):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/slow")
+    start = time.perf_counter()
+    with pytest.raises(data.DownloadError, match="timed out after 0.3 s"):
+        data.fetch("tubingen", timeout=0.3)
+    assert time.perf_counter() - start < 2
+    assert _files(isolated) == []
+
+
+def test_offline_gives_one_line_that_says_what_to_do(monkeypatch, tubingen, isolated):
+    url = f"http://127.0.0.1:{_closed_port()}/"
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", url)
+    with pytest.raises(data.DownloadError) as info:
+        data.fetch("tubingen")
+    message = str(info.value)
+    assert "\n" not in message
+    assert url + "tubingen.jpg" in message
+    assert "you seem to be offline" in message
+    assert "NST_TEACH_DATA_MIRROR" in message and "content_path()" in message
+    assert _files(isolated) == []
+
+
+def test_corrupted_cache_is_replaced(monkeypatch, server, tubingen, isolated):
+    isolated.mkdir(parents=True)
+    (isolated / "tubingen.jpg").write_bytes(tubingen[:-10] + b"0123456789")
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    assert data.fetch("tubingen").read_bytes() == tubingen
+    assert server.requests == ["/ok/tubingen.jpg"]
+
+
+def test_corrupted_cache_is_removed_even_when_offline(monkeypatch, tubingen, isolated):
+    isolated.mkdir(parents=True)
+    (isolated / "tubingen.jpg").write_bytes(b"not a picture")
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", f"http://127.0.0.1:{_closed_port()}")
+    with pytest.raises(data.DownloadError):
+        data.fetch("tubingen")
+    assert _files(isolated) == []
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+def test_a_folder_or_file_url_works_as_mirror(monkeypatch, tmp_path, tubingen, isolated, as_uri):
+    folder = tmp_path / "mirror"
+    folder.mkdir()
+    (folder / "tubingen.jpg").write_bytes(tubingen)
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", folder.as_uri() if as_uri else str(folder))
+    assert data.fetch("tubingen").read_bytes() == tubingen
+    (folder / "tubingen.jpg").unlink()
+    with pytest.raises(data.DownloadError, match="no such file"):
+        data.fetch("the_scream")
+
+
+def test_interrupted_download_leaves_no_temp_file(monkeypatch, tubingen, isolated):
+    def interrupted(url, out, timeout):
+        out.write(b"half a file")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(data, "_download", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        data.fetch("tubingen")
+    assert _files(isolated) == []
+
+
+def test_offline_switch_makes_no_request(monkeypatch, server, tubingen):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    monkeypatch.setenv("NST_TEACH_OFFLINE", "1")
+    with pytest.raises(data.DownloadError, match="NST_TEACH_OFFLINE"):
+        data.fetch("tubingen")
+    assert server.requests == []
+
+
+def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("NST_TEACH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert data.cache_dir() == tmp_path / "xdg" / "nst_teach"
+
+
+# ---------------------------------------------------------------- notebook helpers
+
+
+def test_list_images_reports_what_is_cached(monkeypatch, server, tubingen):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    table = data.list_images()
+    assert {row["name"] for row in table} == set(data.bundled()) | set(data.REGISTRY)
+    assert set(table[0]) == {"name", "title", "licence", "cached"}
+    assert not next(row for row in table if row["name"] == "tubingen")["cached"]
+    data.fetch("tubingen")
+    assert next(row for row in data.list_images() if row["name"] == "tubingen")["cached"]
+    assert "Starry Night" in repr(table) and "CC BY-SA 3.0" in repr(table)
+
+
+def test_paper_or_bundled_falls_back_with_a_note(monkeypatch, server, tubingen, capsys):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", f"http://127.0.0.1:{_closed_port()}")
+    assert data.content_or_paper() == data.content_path("grace_hopper")
+    assert "Using the bundled image 'grace_hopper'" in capsys.readouterr().out
+    assert data.style_or_paper("starry_night", "waves") == data.style_path("waves")
+    assert "Using the bundled image 'waves'" in capsys.readouterr().out
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    assert data.content_or_paper().read_bytes() == tubingen
+    assert capsys.readouterr().out == ""
