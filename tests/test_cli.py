@@ -1,0 +1,140 @@
+"""The command line: one-line errors with exit code 2, outputs that never overwrite inputs, manifests."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+from PIL import Image
+
+import nst_teach as nt
+from nst_teach import cli, transfer
+
+FAST = ["--size", "24", "--max-evals", "3", "--weights", "random", "--quiet"]
+
+
+@pytest.fixture
+def images(tmp_path):
+    content, style = tmp_path / "content.png", tmp_path / "style.jpg"
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(content)
+    Image.effect_noise((32, 32), 60).convert("RGB").save(style)
+    return content, style
+
+
+def run(args, capsys):
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_stylize_writes_image_and_manifest(images, tmp_path, capsys):
+    content, style = images
+    out = tmp_path / "new" / "result.png"
+    code, stdout, err = run(["stylize", "--content", content, "--style", style, "--out", out, *FAST], capsys)
+    assert code == 0, err
+    assert nt.load_image(out).shape == (1, 3, 18, 24)
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["evaluations"] == 3
+    assert manifest["settings"]["content"]["sha256"] and len(manifest["settings"]["style"]) == 1
+    assert manifest["settings"]["weights"] == "random" and "seconds" in manifest
+    assert "wrote" in stdout
+
+
+def test_several_styles_with_weights(images, tmp_path, capsys):
+    content, style = images
+    out = tmp_path / "r.png"
+    code, _, err = run(["stylize", "--content", content, "--style", style, "--style", content, "--style-weights", "2", "1", "--out", out, *FAST], capsys)
+    assert code == 0, err
+    assert json.loads(out.with_suffix(".json").read_text())["settings"]["style_weights"] == pytest.approx([2 / 3, 1 / 3])
+
+
+def test_bundled_images_by_default(tmp_path, capsys):
+    code, _, err = run(["stylize", "--out", tmp_path / "d.png", *FAST], capsys)
+    assert code == 0, err
+    assert "grace_hopper" in json.loads((tmp_path / "d.json").read_text())["settings"]["content"]["path"]
+
+
+def broken_inputs(tmp_path):
+    text = tmp_path / "notes.jpg"
+    text.write_text("hello")
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    good = tmp_path / "good.png"
+    Image.new("RGB", (64, 64), "blue").save(good)
+    truncated = tmp_path / "cut.png"
+    truncated.write_bytes(good.read_bytes()[:60])
+    return {"text": text, "empty": empty, "truncated": truncated, "missing": tmp_path / "nope.png", "directory": tmp_path}
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "missing", "directory"])
+def test_broken_input_gives_one_line_and_exit_2(images, tmp_path, capsys, kind):
+    bad = broken_inputs(tmp_path)[kind]
+    code, _, err = run(["stylize", "--content", bad, "--style", images[1], "--out", tmp_path / "o.png", *FAST], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("nst_teach: error:") and bad.name in err
+    assert not (tmp_path / "o.png").exists()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--size", "-3"], "must be at least 1"),
+        (["--max-evals", "0"], "must be at least 1"),
+        (["--beta", "nan"], "finite number"),
+        (["--alpha", "-1"], "finite number"),
+        (["--style-layers", "relu1_1,relu6_1"], "did you mean"),
+        (["--content-layers", "conv4-2"], "did you mean 'conv4_2'"),
+    ],
+)
+def test_invalid_numbers_and_layers_are_refused_up_front(images, tmp_path, capsys, extra, message):
+    content, style = images
+    with pytest.raises(SystemExit) as info:
+        cli.main(["stylize", "--content", str(content), "--style", str(style), "--out", str(tmp_path / "o.png"), *extra])
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_output_equal_to_input_is_refused(images, capsys):
+    content, style = images
+    before = content.read_bytes()
+    code, _, err = run(["stylize", "--content", content, "--style", style, "--out", content, *FAST], capsys)
+    assert code == 2 and "also an input" in err
+    assert content.read_bytes() == before
+
+
+def test_unwritable_output_is_refused_before_the_run(images, tmp_path, capsys, monkeypatch):
+    content, style = images
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setattr(cli, "stylize", lambda *a, **k: pytest.fail("the run must not start"))
+    code, _, err = run(["stylize", "--content", content, "--style", style, "--out", blocker / "o.png", *FAST], capsys)
+    assert code == 2 and "cannot create the output folder" in err
+    code, _, err = run(["stylize", "--content", content, "--style", style, "--out", tmp_path / "o.gif", *FAST], capsys)
+    assert code == 2 and ".png or .jpg" in err
+
+
+def test_interrupt_writes_best_image_and_exits_130(images, tmp_path, capsys, monkeypatch):
+    content, style = images
+    real, count = transfer.style_loss, {"n": 0}
+
+    def interrupted_at_third(*a, **k):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(transfer, "style_loss", interrupted_at_third)
+    out = tmp_path / "i.png"
+    code, _, _ = run(["stylize", "--content", content, "--style", style, "--out", out, "--size", "24", "--max-evals", "10", "--weights", "random", "--quiet"], capsys)
+    assert code == 130
+    manifest = json.loads(out.with_suffix(".json").read_text())
+    assert manifest["stop_reason"] == "interrupted" and manifest["evaluations"] == 2
+    assert torch.isfinite(nt.load_image(out)).all()
+
+
+def test_help_documents_every_option():
+    text = subprocess.run([sys.executable, "-m", "nst_teach", "stylize", "--help"], capture_output=True, text=True, check=True).stdout
+    for option in ["--content", "--style", "--style-weights", "--out", "--size", "--max-evals", "--content-layers", "--style-layers",
+                   "--alpha", "--beta", "--tv-weight", "--init", "--optimizer", "--weights", "--device", "--seed", "--style-scale"]:
+        assert option in text
