@@ -1,0 +1,532 @@
+"""Exercise checkers that say WHAT is wrong: shape, transposition, n versus n-1, centring, scale.
+
+Used in every notebook's exercises. An exercise cell (tagged ``exercise``) defines a stub whose
+body is ``raise NotImplementedError(...)``; the student replaces that line and runs the checker:
+
+    exercises.check_covariance_by_hand(covariance_by_hand)      # or check("01.1", ...)
+
+A checker never raises: it returns a ``Feedback`` that shows as one line, "solved", "not yet:
+<the mistake>" or "not solved yet", so a student notebook runs top to bottom. ``solved("01.1")``
+tells later cells whether an answer they need is in place.
+
+Adding a checker (one function per exercise, one section per notebook, in notebook order):
+
+    @exercise("04.1", "flatten_by_hand")
+    def check_flatten_by_hand(fn) -> str:
+        F = _randn((3, 4, 5), seed=41)
+        got = _call(fn, F, call="flatten_by_hand(F)")
+        _compare(got, F.reshape(3, 20), "flatten_by_hand(F)", wrong=[("you ...", variant)])
+        return "flatten_by_hand matches nt.flatten_features."   # the success message
+
+Inside a checker, raise ``CheckFailed("what is wrong")``; ``_call`` and ``_compare`` do it for you.
+The wrong variants are the answers that typical mistakes give, computed on the checker's own data,
+so the message names the mistake instead of saying "wrong".
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+SOLVED, WRONG, UNSOLVED = "solved", "wrong", "unsolved"
+_ICONS = {SOLVED: "✅", WRONG: "❌", UNSOLVED: "📝"}
+
+# ------------------------------------------------------------------ core
+
+
+class CheckFailed(AssertionError):
+    """Raised inside a checker when the answer is wrong; the message says what is wrong."""
+
+
+class NotSolved(Exception):
+    """Raised inside a checker when the stub is still in place (NotImplementedError or ...)."""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """A checker's verdict on one exercise: status is "solved", "wrong" or "unsolved"."""
+
+    number: str
+    name: str
+    status: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        """True when the exercise is solved."""
+        return self.status == SOLVED
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def __str__(self) -> str:
+        verdict = {SOLVED: "solved", WRONG: "not yet", UNSOLVED: "not solved yet"}[self.status]
+        return f"{_ICONS[self.status]} Exercise {self.number} ({self.name}) {verdict}: {self.message}"
+
+    __repr__ = __str__
+
+
+CHECKERS: dict[str, Callable[..., Feedback]] = {}  # "01.1" and "covariance_by_hand" -> checker
+_results: dict[str, Feedback] = {}  # the latest verdict per exercise number, for solved()
+
+
+def exercise(number: str, name: str):
+    """Register a checker for exercise ``number`` ("NN.k"); it returns a success message or raises."""
+
+    def register(check_fn: Callable[..., str]) -> Callable[..., Feedback]:
+        @functools.wraps(check_fn)
+        def run(answer, *args, **kwargs) -> Feedback:
+            status, message = _verdict(check_fn, answer, args, kwargs)
+            feedback = Feedback(number, name, status, message)
+            _results[number] = feedback
+            return feedback
+
+        if number in CHECKERS or name in CHECKERS:
+            raise ValueError(f"exercise {number} ({name}) is registered twice")
+        CHECKERS[number] = CHECKERS[name] = run
+        return run
+
+    return register
+
+
+def _verdict(check_fn, answer, args, kwargs) -> tuple[str, str]:
+    if answer is Ellipsis:
+        return UNSOLVED, "replace `...` in the exercise cell with your answer, run it, then run this cell again."
+    try:
+        return SOLVED, check_fn(answer, *args, **kwargs)
+    except (NotSolved, NotImplementedError):
+        return UNSOLVED, (
+            "replace the line `raise NotImplementedError(...)` in the exercise cell with your code, "
+            "run that cell, then run this one again."
+        )
+    except CheckFailed as failure:
+        return WRONG, str(failure)
+    except Exception as error:  # a checker must never crash the notebook
+        return WRONG, f"could not check your answer ({type(error).__name__}: {error})."
+
+
+def check(exercise_id: str, answer, *args, **kwargs) -> Feedback:
+    """Run the checker for an exercise given by number ("01.1") or name ("covariance_by_hand")."""
+    if exercise_id not in CHECKERS:
+        known = ", ".join(sorted(k for k in CHECKERS if k[:1].isdigit()))
+        raise KeyError(f"no exercise {exercise_id!r}; known exercises: {known}")
+    return CHECKERS[exercise_id](answer, *args, **kwargs)
+
+
+def solved(exercise_id: str) -> bool:
+    """True when the latest check of this exercise (number or name) passed: guards later cells."""
+    return any(f.ok for f in _results.values() if exercise_id in (f.number, f.name))
+
+
+# ------------------------------------------------------------------ helpers for checkers
+
+
+def _randn(shape: Sequence[int], seed: int, mean: float = 0.0, scale: float = 1.0) -> torch.Tensor:
+    """Reproducible float64 samples: the checker's own data, the same on every machine."""
+    generator = torch.Generator().manual_seed(seed)
+    return mean + scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
+
+
+def _call(fn, *args, call: str):
+    """Call the student's function on copies of args; its failures become CheckFailed messages."""
+    if not callable(fn):
+        raise CheckFailed(
+            f"expected a function, got {type(fn).__name__}: pass the function itself, without ()."
+        )
+    try:
+        result = fn(*(a.clone() if isinstance(a, torch.Tensor) else a for a in args))
+    except NotImplementedError:
+        raise NotSolved() from None
+    except Exception as error:
+        raise CheckFailed(f"{call} raised {type(error).__name__}: {_one_line(error)}") from None
+    if result is None:
+        raise CheckFailed(f"{call} returned None: did you forget `return`?")
+    if result is Ellipsis:
+        raise NotSolved()
+    return result
+
+
+def _tensor(answer, what: str) -> torch.Tensor:
+    """A number, list, NumPy array or tensor -> float64 tensor; anything else is a CheckFailed."""
+    if isinstance(answer, torch.Tensor):
+        return answer.detach().cpu().to(torch.float64)
+    if isinstance(answer, (bool, str, bytes)) or answer is None:
+        raise CheckFailed(f"{what} should be a number or a tensor, got {type(answer).__name__}.")
+    try:
+        return torch.as_tensor(np.asarray(answer, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise CheckFailed(
+            f"{what} should be a number or a tensor, got {type(answer).__name__}."
+        ) from None
+
+
+def _shape(t: torch.Tensor) -> str:
+    return "a single number" if t.ndim == 0 else "shape (" + ", ".join(map(str, t.shape)) + ")"
+
+
+def _close(a: torch.Tensor, b: torch.Tensor, rtol: float, atol: float) -> bool:
+    return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _compare(
+    answer,
+    expected: torch.Tensor,
+    what: str,
+    wrong: Sequence[tuple[str, torch.Tensor]] = (),
+    shapes: dict[tuple[int, ...], str] | None = None,
+    explain: Callable[[torch.Tensor], str | None] | None = None,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+) -> None:
+    """Raise CheckFailed naming the mistake unless answer equals expected.
+
+    wrong: (message, what that mistake gives) pairs, tried in order; shapes: hints for wrong shapes;
+    explain: a last look at the answer before the generic "wrong at entry ..." message.
+    """
+    got = _tensor(answer, what)
+    expected = expected.to(torch.float64)
+    if got.shape != expected.shape and got.numel() == 1 and expected.numel() == 1:
+        got = got.reshape(expected.shape)  # 3.0, tensor(3.) and tensor([3.]) are all one number
+    if got.shape != expected.shape:
+        for message, variant in wrong:
+            if _close(got, variant, rtol, atol):
+                raise CheckFailed(message)
+        hint = (shapes or {}).get(tuple(got.shape))
+        if hint is None and got.ndim == 2 and tuple(got.shape) == tuple(expected.shape)[::-1]:
+            hint = "transposed?"
+        raise CheckFailed(
+            f"{what} has {_shape(got)}, expected {_shape(expected)}" + (f": {hint}" if hint else ".")
+        )
+    if not torch.isfinite(got).all():
+        raise CheckFailed(f"{what} contains NaN or infinity: look for a division by zero.")
+    if _close(got, expected, rtol, atol):
+        return
+    for message, variant in wrong:
+        if _close(got, variant, rtol, atol):
+            raise CheckFailed(message)
+    factor = _constant_ratio(got, expected)
+    if factor is not None:
+        raise CheckFailed(
+            f"{what} is {factor:.4g} times the right answer: a scale factor is off "
+            "(check what you divide by)."
+        )
+    note = explain(got) if explain else None
+    if note:
+        raise CheckFailed(note)
+    error = (got - expected).abs()
+    index = tuple(int(i) for i in np.unravel_index(int(error.argmax()), tuple(got.shape)))
+    where = f" at entry {list(index)}" if index else ""
+    raise CheckFailed(
+        f"{what} is wrong{where}: got {got[index].item():.6g}, expected {expected[index].item():.6g}."
+    )
+
+
+def _constant_ratio(got: torch.Tensor, expected: torch.Tensor) -> float | None:
+    """k when got == k * expected for one k (not 0 or 1), else None."""
+    if expected.numel() < 2:  # any two numbers have a ratio: it says nothing about one number
+        return None
+    mask = expected.abs() > 1e-12
+    if not mask.any() or bool((got[~mask].abs() > 1e-8).any()):
+        return None
+    ratios = got[mask] / expected[mask]
+    k = ratios[0].item()
+    if not torch.allclose(ratios, torch.full_like(ratios, k), rtol=1e-5, atol=1e-12):
+        return None
+    return None if math.isclose(k, 0.0, abs_tol=1e-12) or math.isclose(k, 1.0) else k
+
+
+def _one_line(error: Exception) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _centred(X: torch.Tensor) -> torch.Tensor:
+    """Each row minus its own mean: variables in rows (V, n), as in nt.covariance."""
+    return X - X.mean(dim=-1, keepdim=True)
+
+
+def _covariance(X: torch.Tensor) -> torch.Tensor:
+    """The reference 1/(n-1) covariance of the rows of X (V, n) -> (V, V), written out here."""
+    Xc = _centred(X)
+    return Xc @ Xc.T / (X.shape[-1] - 1)
+
+
+# ------------------------------------------------------------------ notebook 01: covariance
+
+TINY_X = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=torch.float64)  # notebook 01's table
+TINY_Y = torch.tensor([3.0, 6.0, 4.0, 5.0, 7.0], dtype=torch.float64)
+
+
+@exercise("01.1", "covariance_by_hand")
+def check_covariance_by_hand(fn) -> str:
+    """Exercise 01.1: fn(x, y) for two 1-D tensors -> c = 1/(n-1) * sum (x_i - mean x)(y_i - mean y)."""
+    pairs = [(TINY_X, TINY_Y), (_randn([7], seed=11, mean=3.0), _randn([7], seed=12, mean=-2.0, scale=2.0))]
+    for x, y in pairs:
+        n = len(x)
+        dx, dy = x - x.mean(), y - y.mean()
+        products = dx * dy
+        call = f"covariance_by_hand(x, y) for n = {n}"
+        wrong = [
+            (f"you divided by n instead of n - 1: your answer is (n-1)/n = {(n - 1) / n:.2f} times "
+             "the right one. The deck's sample covariance divides by n - 1.", products.sum() / n),
+            ("you forgot to centre: subtract the means (x_i - mean x) and (y_i - mean y) before "
+             "multiplying.", (x * y).sum() / (n - 1)),
+            ("you forgot to centre (subtract the means) and divided by n instead of n - 1.", (x * y).mean()),
+            ("you forgot to divide the sum by n - 1.", products.sum()),
+            ("you returned the variance of x: multiply (x_i - mean x) by (y_i - mean y), not by itself.",
+             (dx * dx).sum() / (n - 1)),
+            ("you returned the correlation r (divided by the standard deviations); covariance keeps "
+             "the units, and r is notebook 02.", products.sum() / (dx.square().sum() * dy.square().sum()).sqrt()),
+            ("you returned the products (x_i - mean x)(y_i - mean y) one per observation: sum them, "
+             "then divide by n - 1.", products),
+            ("you returned the whole 2 x 2 covariance matrix; return only its off-diagonal entry c_xy.",
+             _covariance(torch.stack([x, y]))),
+        ]
+        shapes = {(n,): "one value per observation: sum them, then divide by n - 1.",
+                  (2, 2): "that is a 2 x 2 matrix; return only the off-diagonal entry c_xy."}
+        _compare(_call(fn, x, y, call=call), products.sum() / (n - 1), call, wrong, shapes)
+    return "covariance_by_hand agrees with the deck's formula (c = 1.75 on the table, and on random data)."
+
+
+@exercise("01.2", "covariance_matrix")
+def check_covariance_matrix(fn) -> str:
+    """Exercise 01.2: fn(X) for X (V, n), variables in rows -> (V, V) covariance matrix."""
+    V, n = 3, 6
+    X = _randn((V, n), seed=21, scale=2.0) + torch.tensor([[1.0], [5.0], [-3.0]], dtype=torch.float64)
+    Xc = _centred(X)
+    expected = Xc @ Xc.T / (n - 1)
+    by_columns = X - X.mean(dim=0, keepdim=True)
+    by_all = X - X.mean()
+    std = expected.diagonal().sqrt()
+    call = f"covariance_matrix(X) for X of shape ({V}, {n})"
+    wrong = [
+        (f"you treated the columns as the variables: you got a {n} x {n} matrix, one row per "
+         f"observation. Here variables are rows, X is (V, n) = ({V}, {n}) as in numpy.cov: use "
+         "Xc @ Xc.T, not Xc.T @ Xc.", _covariance(X.T)),
+        (f"you divided by n instead of n - 1: your answer is (n-1)/n = {(n - 1) / n:.2f} times the right one.",
+         Xc @ Xc.T / n),
+        ("you forgot to centre: subtract each row's mean, X - X.mean(dim=1, keepdim=True), first.",
+         X @ X.T / (n - 1)),
+        ("you subtracted the mean of each column (each observation); subtract the mean of each row "
+         "(each variable): X.mean(dim=1, keepdim=True).", by_columns @ by_columns.T / (n - 1)),
+        ("you subtracted one overall mean; each variable (row) needs its own mean.", by_all @ by_all.T / (n - 1)),
+        ("you forgot to divide by n - 1.", Xc @ Xc.T),
+        ("you returned the correlation (divided by the standard deviations); this asks for the covariance.",
+         expected / (std[:, None] * std[None, :])),
+        ("you returned only the diagonal (the variances); return the whole V x V matrix.", expected.diagonal()),
+    ]
+    shapes = {
+        (n, n): f"a {n} x {n} matrix has one row per observation: variables are the rows of X, "
+                "so use Xc @ Xc.T, not Xc.T @ Xc.",
+        (V, n): "that is the shape of X itself: multiply the centred data by its transpose, Xc @ Xc.T.",
+        (V,): "only the diagonal (the variances): return the whole V x V matrix.",
+    }
+    _compare(_call(fn, X, call=call), expected, call, wrong, shapes)
+    return "covariance_matrix matches nt.covariance, numpy.cov and torch.cov."
+
+
+@exercise("01.3", "data_with_covariance")
+def check_data_with_covariance(fn) -> str:
+    """Exercise 01.3: fn(Z, target) -> data (V, n) whose sample covariance is exactly target."""
+    target = torch.tensor([[4.0, 2.0, 0.6], [2.0, 3.0, -0.5], [0.6, -0.5, 1.0]], dtype=torch.float64)
+    V, n = 3, 12
+    Z = _randn((V, n), seed=31, mean=0.5)
+    L = torch.linalg.cholesky(target)
+    Zc = _centred(Z)
+    W = torch.linalg.solve_triangular(torch.linalg.cholesky(_covariance(Z)), Zc, upper=False)
+    W_biased = torch.linalg.solve_triangular(torch.linalg.cholesky(Zc @ Zc.T / n), Zc, upper=False)
+    call = f"data_with_covariance(Z, target) for Z of shape ({V}, {n})"
+    data = _tensor(_call(fn, Z, target, call=call), call)
+    if data.shape != Z.shape:
+        hint = "transposed? Variables are rows, as in Z." if data.shape == Z.T.shape else "return one column per sample, like Z."
+        raise CheckFailed(f"{call} has {_shape(data)}, expected shape ({V}, {n}): {hint}")
+    what = "the covariance of your data"
+    wrong = [
+        ("your data's covariance is only close to the target: colouring raw random samples "
+         "gives target covariance on average, not exactly. Whiten Z exactly first (centre it, "
+         "then solve with the Cholesky factor of its own covariance).", _covariance(L @ Z)),
+        ("you coloured with the upper factor L^T: cov(L^T W) = L^T L, which is not the target. "
+         "Use the lower factor L = torch.linalg.cholesky(target), so that L L^T = target.",
+         _covariance(L.T @ W)),
+        ("you multiplied by the target itself: the covariance becomes target @ target^T. "
+         "Multiply by its Cholesky factor L (a 'square root': L L^T = target).", _covariance(target @ W)),
+        (f"your covariance is n/(n-1) = {n / (n - 1):.3f} times the target: you whitened with the 1/n "
+         "covariance; use the 1/(n-1) one (nt.covariance).", _covariance(L @ W_biased)),
+    ]
+
+    def explain(got):
+        if (got - target).abs().max() < 0.5 * target.abs().max():
+            return ("your data's covariance is close to the target but not exact: whiten Z exactly "
+                    "first, so that its covariance is exactly I, then colour it with L.")
+        return ("your data's covariance is not the target. The recipe: centre Z, whiten it with the "
+                "Cholesky factor of its own covariance, colour it with L = torch.linalg.cholesky(target).")
+
+    _compare(_covariance(data), target, what, wrong, explain=explain, rtol=1e-6, atol=1e-9)
+    return "your data's sample covariance is exactly the target (whiten, then colour with L)."
+
+
+# ------------------------------------------------------------------ notebook 02: correlation
+
+DECK_COVARIANCE = torch.tensor(
+    [[3.16, 4.13, 2.79], [4.13, 11.79, 4.32], [2.79, 4.32, 9.31]], dtype=torch.float64
+)
+
+
+@exercise("02.1", "correlation_from_covariance")
+def check_correlation_from_covariance(fn) -> str:
+    """Exercise 02.1: fn(C) for a (V, V) covariance -> (V, V) correlation r_jk = c_jk / sqrt(c_jj c_kk)."""
+    A = _randn((4, 9), seed=41)
+    for C in (DECK_COVARIANCE, _covariance(A * torch.tensor([[1.0], [3.0], [0.5], [2.0]], dtype=torch.float64))):
+        V = C.shape[0]
+        var = C.diagonal()
+        std = var.sqrt()
+        call = f"correlation_from_covariance(C) for a {V} x {V} C"
+        wrong = [
+            ("you divided by c_jj * c_kk (the variances); divide by sqrt(c_jj * c_kk), the product "
+             "of the standard deviations.", C / (var[:, None] * var[None, :])),
+            ("you divided each row j by its standard deviation only; divide by both: "
+             "sqrt(c_jj) * sqrt(c_kk).", C / std[:, None]),
+            ("you divided each column k by its standard deviation only; divide by both: "
+             "sqrt(c_jj) * sqrt(c_kk).", C / std[None, :]),
+            ("you divided each row by its variance c_jj; divide by sqrt(c_jj * c_kk).", C / var[:, None]),
+            ("you returned the covariance unchanged.", C),
+        ]
+        shapes = {(V,): "a vector: did you compute only the standard deviations? r is a V x V matrix.",
+                  (): "one number: r is a V x V matrix, one entry per pair of variables."}
+
+        def explain(got, V=V):
+            if not torch.allclose(got.diagonal(), torch.ones(V, dtype=torch.float64), atol=1e-6):
+                return ("the diagonal should be all 1 (each variable correlates perfectly with itself); "
+                        f"yours is {[round(v, 3) for v in got.diagonal().tolist()]}.")
+            if not torch.allclose(got, got.T, atol=1e-8):
+                return "your matrix is not symmetric: r_jk must equal r_kj."
+            return None
+
+        _compare(_call(fn, C, call=call), C / (std[:, None] * std[None, :]), call, wrong, shapes, explain)
+    return "correlation_from_covariance turns the deck's covariance into the deck's correlation table."
+
+
+@exercise("02.2", "pearson_r")
+def check_pearson_r(fn) -> str:
+    """Exercise 02.2: fn(x, y) for two 1-D tensors -> Pearson r with the deck's formula."""
+    x = _randn([8], seed=51, mean=4.0, scale=2.0)
+    noise = _randn([8], seed=52)
+    for y in (10.0 + 0.8 * x + noise, 3.0 - 1.5 * x + 2.0 * noise):  # one positive r, one negative
+        n = len(x)
+        dx, dy = x - x.mean(), y - y.mean()
+        sxy, sxx, syy = (dx * dy).sum(), dx.square().sum(), dy.square().sum()
+        r = sxy / (sxx * syy).sqrt()
+        call = f"pearson_r(x, y) for n = {n}"
+        wrong = [
+            ("you forgot to centre: subtract the means before multiplying (what you computed is the "
+             "cosine similarity of x and y).", (x * y).sum() / (x.square().sum() * y.square().sum()).sqrt()),
+            (f"you divided the numerator by n - 1 but not the sums under the square root: your r is "
+             f"1/(n-1) = {1 / (n - 1):.3f} times the right one. The factors cancel; leave them out "
+             "or use them on both.", sxy / (n - 1) / (sxx * syy).sqrt()),
+            (f"you mixed n - 1 (covariance) with n (standard deviations): your r is n/(n-1) = "
+             f"{n / (n - 1):.3f} times the right one.", (sxy / (n - 1)) / ((sxx / n) * (syy / n)).sqrt()),
+            (f"you mixed n (covariance) with n - 1 (standard deviations): your r is (n-1)/n = "
+             f"{(n - 1) / n:.3f} times the right one.", (sxy / n) / ((sxx / (n - 1)) * (syy / (n - 1))).sqrt()),
+            ("you forgot the square root in the denominator: r = sum dx dy / sqrt(sum dx^2 * sum dy^2).",
+             sxy / (sxx * syy)),
+            ("you returned the covariance c, not r: divide by the standard deviations.", sxy / (n - 1)),
+            ("you returned r squared; r keeps its sign.", r.square()),
+            ("you returned |r|: the sign says whether y rises or falls with x, keep it.", r.abs()),
+        ]
+
+        def explain(got):
+            value = got.item()
+            return (f"r must lie between -1 and 1, yours is {value:.4g}: check the denominator."
+                    if abs(value) > 1 + 1e-9 else None)
+
+        _compare(_call(fn, x, y, call=call), r, call, wrong, {(n,): "one value per observation: sum them."}, explain)
+    return "pearson_r matches nt.correlation and numpy.corrcoef, for a positive and a negative r."
+
+
+# ------------------------------------------------------------------ notebook 03: Gram matrix
+
+DECK_M = torch.tensor([[19.0, 20.0], [9.0, 8.0]], dtype=torch.float64)  # the deck's Gram example
+
+
+@exercise("03.1", "gram_by_hand")
+def check_gram_by_hand(fn) -> str:
+    """Exercise 03.1: fn(M) for M (C, n) -> G = M M^T (C, C), no normalisation."""
+    for M in (DECK_M, _randn((3, 5), seed=61, mean=1.0)):
+        C, n = M.shape
+        call = f"gram_by_hand(M) for M of shape ({C}, {n})"
+        Mc = _centred(M)
+        wrong = [
+            (f"you computed M^T M ({n} x {n}, positions by positions); the Gram matrix is M M^T "
+             f"({C} x {C}), channels by channels: M @ M.T.", M.T @ M),
+            ("you multiplied element by element (M * M); use the matrix product M @ M.T.", M * M),
+            *([("you multiplied M by itself without transposing: use M @ M.T.", M @ M)] if C == n else []),
+            (f"you divided by n = {n}: the deck's Gram is plain M M^T (normalize='none').", M @ M.T / n),
+            ("you centred M first: that gives (n - 1) times the covariance. The Gram matrix uses the "
+             "raw values.", Mc @ Mc.T),
+        ]
+        shapes = {(n, n): f"that is M^T M, positions by positions; the Gram matrix is M @ M.T, ({C}, {C}).",
+                  (C, n): "the shape of M itself: did you multiply element by element? Use M @ M.T."}
+        _compare(_call(fn, M, call=call), M @ M.T, call, wrong, shapes)
+    return "gram_by_hand reproduces the deck: [[19, 20], [9, 8]] -> [[761, 331], [331, 145]]."
+
+
+@exercise("03.2", "gram_hw")
+def check_gram_hw(fn) -> str:
+    """Exercise 03.2: fn(F) for feature maps F (C, H, W) -> G = M M^T / (H*W) with M = F as (C, H*W)."""
+    C, H, W = 3, 4, 5
+    F = torch.relu(_randn((C, H, W), seed=71, mean=0.3))
+    M = F.reshape(C, H * W)
+    G = M @ M.T
+    scrambled = F.reshape(H * W, C).T  # a reshape that mixes channels and positions
+    call = f"gram_hw(F) for F of shape ({C}, {H}, {W})"
+    wrong = [
+        (f"you forgot to normalise: divide by H*W = {H * W}, the number of positions.", G),
+        (f"you divided by C*H*W = {C * H * W} ('chw'); this exercise asks for 'hw': divide by H*W only.",
+         G / (C * H * W)),
+        (f"you divided by H = {H} only; divide by H*W, the number of positions.", G / H),
+        (f"you divided by W = {W} only; divide by H*W, the number of positions.", G / W),
+        ("you divided by H*W - 1: that is the covariance's n - 1; the Gram is an average over the "
+         "H*W positions.", G / (H * W - 1)),
+        (f"you reshaped F to (H*W, C) = ({H * W}, {C}) and transposed: that mixes channels and "
+         "positions. F.reshape(C, H*W) keeps each channel in its own row.", scrambled @ scrambled.T / (H * W)),
+        ("you computed M^T M (positions by positions); the Gram matrix is M @ M.T.", M.T @ M / (H * W)),
+    ]
+    shapes = {
+        (H * W, H * W): f"({H * W}, {H * W}) is positions by positions: flatten to M = "
+                        "F.reshape(C, H*W) and use M @ M.T, channels by channels.",
+        (C, H, H): "a 3-D result: flatten F (C, H, W) into M (C, H*W) first, then M @ M.T.",
+        (C, W, W): "a 3-D result: flatten F (C, H, W) into M (C, H*W) first, then M @ M.T.",
+        (C, H, W): "the shape of F itself: flatten it into M (C, H*W), then M @ M.T / (H*W).",
+        (1, C, C): "you kept a batch dimension: for F (C, H, W) return a (C, C) matrix.",
+    }
+    _compare(_call(fn, F, call=call), G / (H * W), call, wrong, shapes)
+    return "gram_hw matches nt.gram_matrix(F[None], normalize='hw')[0]."
+
+
+@exercise("03.3", "gram_from_statistics")
+def check_gram_from_statistics(fn) -> str:
+    """Exercise 03.3: fn(mean, covariance, n) -> M M^T = (n - 1) * covariance + n * outer(mean, mean)."""
+    C, n = 3, 10
+    M = _randn((C, n), seed=81) + torch.tensor([[1.0], [0.2], [2.0]], dtype=torch.float64)
+    mean, cov = M.mean(dim=1), _covariance(M)
+    outer = mean[:, None] * mean[None, :]
+    call = f"gram_from_statistics(mean, covariance, n) for C = {C} rows and n = {n}"
+    wrong = [
+        ("you left out the means: M M^T = (n - 1) * covariance + n * mean mean^T. The mean term is "
+         "what dominates the Gram matrix of features that are never negative.", (n - 1) * cov),
+        ("you used n instead of n - 1 for the covariance part: the centred rows give "
+         "Mc Mc^T = (n - 1) * covariance.", n * cov + n * outer),
+        ("you forgot the factor n on mean mean^T: each of the n columns adds mean mean^T.", (n - 1) * cov + outer),
+        ("you forgot the factors: M M^T = (n - 1) * covariance + n * mean mean^T.", cov + outer),
+        ("mean * mean multiplies element by element (shape (C,)); you need the outer product "
+         "mean mean^T: torch.outer(mean, mean) or mean[:, None] * mean[None, :].", (n - 1) * cov + n * mean * mean),
+        ("mean @ mean is one number (the inner product); you need the outer product "
+         "mean mean^T: torch.outer(mean, mean).", (n - 1) * cov + n * (mean @ mean)),
+    ]
+    shapes = {(C,): "a vector: mean * mean is element by element; use the outer product torch.outer(mean, mean)."}
+    _compare(_call(fn, mean, cov, n, call=call), M @ M.T, call, wrong, shapes)
+    return "gram_from_statistics matches nt.gram_matrix: M M^T = (n - 1) C + n mean mean^T."
