@@ -9,6 +9,9 @@ The image is optimised in the network's own input space (for the Caffe weights: 
 subtracted). Measured: optimising pixels in [0, 1] while the network sees 0-255 input left
 plain L-BFGS stuck at the starting point (style loss ratio 1.0 after 100 evaluations) or NaN,
 while the same optimiser on the network's input space cut the style loss 140-fold.
+L-BFGS runs without a line search, as in jcjohnson/neural-style: measured at 96 px on three image
+pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss tenfold against 8-15
+without, and reached the same loss after 150.
 """
 
 from __future__ import annotations
@@ -191,7 +194,7 @@ def stylize(
     if optimizer == "lbfgs":
         opt = torch.optim.LBFGS(
             [z], lr=1.0, max_iter=max_evals, max_eval=max_evals, history_size=100,
-            line_search_fn="strong_wolfe", tolerance_grad=0.0, tolerance_change=0.0,
+            line_search_fn=None, tolerance_grad=0.0, tolerance_change=0.0,
         )
     else:
         # lr is in image units ([0, 1] pixels); Adam's steps are in the network's input units.
