@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=_weight, default=1.0, help="content weight (default: 1)")
     p.add_argument("--beta", type=_weight, default=1e-3, help="style weight (default: 1e-3)")
     p.add_argument("--tv-weight", type=_weight, default=0.0, help="total-variation weight, smooths noise (default: 0)")
+    p.add_argument("--preserve-color", choices=("luminance", "histogram"), help="keep the content's colours: transfer luminance only, or recolour the style first")
+    p.add_argument("--levels", type=_positive_int, default=1, help="coarse-to-fine: run at size/2^(levels-1) first, then refine up to --size (default: 1)")
     p.add_argument("--init", choices=INITS, default="content", help="starting image (default: content)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="optimiser (default: lbfgs)")
     p.add_argument("--lr", type=_weight, help="Adam learning rate in pixel units of [0, 1] (default: 0.02)")
@@ -126,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         content_layers=args.content_layers, style_layers=args.style_layers,
         style_weights=args.style_weights, size=size, style_scale=args.style_scale,
         max_evals=args.max_evals, optimizer=args.optimizer, lr=args.lr, init=args.init,
+        preserve_color=args.preserve_color, levels=args.levels,
         seed=args.seed, device=device, weights=args.weights, pooling=args.pooling,
         progress=not args.quiet,
     )

@@ -42,7 +42,7 @@ def layer_weights(layers, weights=None) -> dict[str, float]:
     weights = list(weights)
     if len(weights) != len(layers):
         raise ValueError(f"{len(weights)} layer weights given for {len(layers)} layers")
-    return {name: float(w) for name, w in zip(layers, weights)}
+    return {name: float(w) for name, w in zip(layers, weights, strict=True)}
 
 
 def style_loss(

@@ -28,15 +28,17 @@ import torch
 import torch.nn.functional as nnf
 
 from . import __version__
+from .color import luminance, match_color, match_luminance, with_colors_of
 from .images import load_image, save_image
 from .losses import content_loss, layer_weights, style_loss, style_targets, tv_loss
 from .presets import pick_device, preset
-from .vgg import VGG19Features, check_layers, load_vgg19
+from .vgg import LAYER_INDEX, VGG19Features, check_layers, load_vgg19, min_side
 
 CONTENT_LAYERS = ("relu4_2",)
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
+PRESERVE_COLOR = (None, "luminance", "histogram")
 
 
 class NonFiniteLossWarning(RuntimeWarning):
@@ -123,7 +125,9 @@ def stylize(
     max_evals: int | None = None,
     optimizer: str = "lbfgs",
     lr: float | None = None,
-    init: str = "content",
+    init="content",
+    preserve_color: str | None = None,
+    levels: int = 1,
     seed: int = 0,
     device=None,
     weights: str = "caffe",
@@ -137,16 +141,24 @@ def stylize(
     content, style: anything ``load_image`` takes; ``style`` may be a list, blended by
     ``style_weights`` (default equal). size: the content's longest side (default from the
     device's preset); the style is resized to ``style_scale * size``. max_evals counts every
-    forward+backward pass (L-BFGS makes several per step). callback(i, image, losses) is called
-    after each evaluation; return True from it to stop. Ctrl-C stops too, keeping the best image.
+    forward+backward pass (L-BFGS makes several per step). init: "content", "noise", "style" or an
+    image tensor. preserve_color: None, "luminance" (transfer luminance only, keep the content's
+    colours) or "histogram" (recolour the style to the content's colour statistics first).
+    levels > 1 runs coarse-to-fine: sizes size/2^(levels-1) ... size, the budget split evenly,
+    each level starting from the previous result. callback(i, image, losses) is called after each
+    evaluation; return True from it to stop. Ctrl-C stops too, keeping the best image.
     Returns a Result with .image (1, 3, H, W) in [0, 1] and .history (one dict per evaluation).
     """
     started = time.perf_counter()
     content_layers, style_layers = check_layers(content_layers), check_layers(style_layers)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}: choose one of {', '.join(OPTIMIZERS)}")
-    if init not in INITS:
-        raise ValueError(f"unknown init {init!r}: choose one of {', '.join(INITS)}")
+    if not isinstance(init, torch.Tensor) and init not in INITS:
+        raise ValueError(f"unknown init {init!r}: choose one of {', '.join(INITS)} or an image tensor")
+    if preserve_color not in PRESERVE_COLOR:
+        raise ValueError(f"unknown preserve_color {preserve_color!r}: choose None, 'luminance' or 'histogram'")
+    if int(levels) != levels or levels < 1:
+        raise ValueError(f"levels must be a whole number >= 1, got {levels!r}")
     alpha, beta, tv_weight = (_check_number(n, v) for n, v in (("alpha", alpha), ("beta", beta), ("tv_weight", tv_weight)))
     _check_number("style_scale", style_scale, 1e-3)
     dev = pick_device(device if model is None else model.device)
@@ -155,6 +167,15 @@ def stylize(
     max_evals = int(max_evals or defaults.max_evals)
     if size < 1 or max_evals < 1:
         raise ValueError(f"size and max_evals must be positive, got size={size}, max_evals={max_evals}")
+    if levels > 1:
+        return _coarse_to_fine(
+            content, style, int(levels), size, max_evals, started, callback,
+            dict(alpha=alpha, beta=beta, tv_weight=tv_weight, content_layers=content_layers,
+                 style_layers=style_layers, style_layer_weights=style_layer_weights,
+                 style_weights=style_weights, style_scale=style_scale, optimizer=optimizer, lr=lr,
+                 init=init, preserve_color=preserve_color, seed=seed, device=dev, weights=weights,
+                 pooling=pooling, model=model, progress=progress),
+        )
 
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     if not styles:
@@ -171,18 +192,38 @@ def stylize(
         model = load_vgg19(weights, device=dev, pooling=pooling)
     prep = model.preprocessing
     content_image = _resize_longest(load_image(content), size).to(dev)
-    style_size = max(1, round(size * style_scale))
+    needed = min_side(content_layers + style_layers)
+    if min(content_image.shape[-2:]) < needed:
+        deepest = max(content_layers + style_layers, key=LAYER_INDEX.get)
+        raise ValueError(
+            f"a {content_image.shape[-2]}x{content_image.shape[-1]} px image is too small for {deepest} "
+            f"(needs at least {needed} px on each side): use a larger size, fewer levels, or shallower layers"
+        )
+    style_size = max(needed, round(size * style_scale))
     style_images = [_resize_longest(load_image(s), style_size).to(dev) for s in styles]
+    original_content = content_image
+    if preserve_color == "histogram":
+        style_images = [match_color(s, content_image) for s in style_images]
+    elif preserve_color == "luminance":
+        # Transfer on grey images: the content's luminance, and each style's luminance shifted
+        # to the content's mean and spread; the content's colours go back on at the end.
+        content_y = luminance(content_image)
+        style_images = [match_luminance(luminance(s), content_y).expand(-1, 3, -1, -1) for s in style_images]
+        content_image = content_y.expand(-1, 3, -1, -1)
 
     with torch.no_grad():
         content_targets = {k: v.detach() for k, v in model.extract(content_image, content_layers).items()}
         # Blending Gram targets with weights that sum to one has the same gradient as summing the
         # weighted per-style losses, at the cost of one target per layer.
         grams = [style_targets(model.extract(s, style_layers)) for s in style_images]
-        style_grams = {name: sum(w * g[name] for w, g in zip(style_weights, grams)) for name in style_layers}
+        style_grams = {name: sum(w * g[name] for w, g in zip(style_weights, grams, strict=True)) for name in style_layers}
 
     gen = torch.Generator().manual_seed(seed)
-    if init == "content":
+    if isinstance(init, torch.Tensor):
+        start = nnf.interpolate(load_image(init), size=content_image.shape[-2:], mode="bilinear", align_corners=False).to(dev)
+        if preserve_color == "luminance":
+            start = luminance(start).expand(-1, 3, -1, -1)
+    elif init == "content":
         start = content_image
     elif init == "style":
         start = nnf.interpolate(style_images[0], size=content_image.shape[-2:], mode="bilinear", align_corners=False)
@@ -259,17 +300,41 @@ def stylize(
             NonFiniteLossWarning, stacklevel=2,
         )
 
-    image = prep.inverse(best["z"]).clamp(0, 1).cpu()
+    image = prep.inverse(best["z"]).clamp(0, 1)
+    if preserve_color == "luminance":
+        image = with_colors_of(image, original_content)
+    image = image.cpu()
     settings = {
         "alpha": alpha, "beta": beta, "tv_weight": tv_weight,
         "content_layers": content_layers, "style_layers": style_layers,
         "style_layer_weights": layer_w, "style_weights": style_weights,
         "size": size, "style_scale": style_scale, "max_evals": max_evals,
-        "optimizer": optimizer, "lr": lr, "init": init, "seed": seed, "device": str(dev),
+        "optimizer": optimizer, "lr": lr, "init": init if isinstance(init, str) else "image",
+        "preserve_color": preserve_color, "levels": 1, "seed": seed, "device": str(dev),
         "weights": model.weights, "weights_sha256": model.weights_sha256, "pooling": model.pooling,
         "content": _describe(content), "style": [_describe(s) for s in styles],
     }
     return Result(image, history, stop_reason, time.perf_counter() - started, settings)
+
+
+def _coarse_to_fine(content, style, levels, size, max_evals, started, callback, kw) -> Result:
+    """Run at size/2^(levels-1), upsample the result, refine at twice the size, ... up to ``size``."""
+    sizes = [max(8, round(size / 2 ** (levels - 1 - k))) for k in range(levels)]
+    budgets = [max_evals // levels + (1 if k < max_evals % levels else 0) for k in range(levels)]
+    history: list[dict[str, float]] = []
+    first_init, result = kw["init"], None
+    for k, (level_size, budget) in enumerate(zip(sizes, budgets, strict=True)):
+        offset = len(history)
+        level_callback = None if callback is None else (lambda i, img, losses, o=offset: callback(o + i, img, losses))
+        if k:
+            kw["init"] = result.image
+        result = stylize(content, style, size=level_size, max_evals=budget, callback=level_callback, **kw)
+        history += [dict(h, size=level_size) for h in result.history]
+        if result.stop_reason not in ("completed", "converged"):
+            break
+    result.settings.update(levels=levels, size=size, max_evals=max_evals, level_sizes=sizes, level_budgets=budgets,
+                           init=first_init if isinstance(first_init, str) else "image")
+    return Result(result.image, history, result.stop_reason, time.perf_counter() - started, result.settings)
 
 
 def _describe(source) -> str:

@@ -66,6 +66,13 @@ def _first_line(error: Exception, limit: int = 120) -> str:
     return text[0][:limit] if text else ""
 
 
+def min_side(layers) -> int:
+    """The smallest image side (px) that still leaves at least one pixel at the deepest layer."""
+    deepest = max(LAYER_INDEX[n] for n in check_layers(layers))
+    pools = sum(1 for name, i in LAYER_INDEX.items() if name.startswith("pool") and i < deepest)
+    return 2**pools
+
+
 @dataclass(frozen=True)
 class Preprocessing:
     """Image (RGB in [0, 1]) <-> network input: x_net = (x[channels] * scale - mean) / std."""
@@ -124,7 +131,7 @@ def _caffe_state(path: str) -> dict[str, torch.Tensor]:
     try:
         q = torch.load(path, map_location="cpu", weights_only=True)
         state = {}
-        for j, name in enumerate(CONV_NAMES):
+        for name in CONV_NAMES:
             b, k = name[4], name[6]
             key = f"block{b}_conv{k}"
             idx, table, bias = q[f"{key}_W_q"], q[f"{key}_W_table"], q[f"{key}_b"]

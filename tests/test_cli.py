@@ -49,6 +49,18 @@ def test_several_styles_with_weights(images, tmp_path, capsys):
     assert json.loads(out.with_suffix(".json").read_text())["settings"]["style_weights"] == pytest.approx([2 / 3, 1 / 3])
 
 
+def test_controls_reach_the_manifest(images, tmp_path, capsys):
+    content, style = images
+    out = tmp_path / "c.png"
+    args = ["stylize", "--content", content, "--style", style, "--out", out, "--preserve-color", "luminance",
+            "--levels", "2", "--style-scale", "0.5", "--size", "64", "--max-evals", "4", "--weights", "random", "--quiet"]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    settings = json.loads(out.with_suffix(".json").read_text())["settings"]
+    assert settings["preserve_color"] == "luminance" and settings["levels"] == 2 and settings["style_scale"] == 0.5
+    assert settings["level_sizes"] == [32, 64]
+
+
 def test_bundled_images_by_default(tmp_path, capsys):
     code, _, err = run(["stylize", "--out", tmp_path / "d.png", *FAST], capsys)
     assert code == 0, err
@@ -136,5 +148,5 @@ def test_interrupt_writes_best_image_and_exits_130(images, tmp_path, capsys, mon
 def test_help_documents_every_option():
     text = subprocess.run([sys.executable, "-m", "nst_teach", "stylize", "--help"], capture_output=True, text=True, check=True).stdout
     for option in ["--content", "--style", "--style-weights", "--out", "--size", "--max-evals", "--content-layers", "--style-layers",
-                   "--alpha", "--beta", "--tv-weight", "--init", "--optimizer", "--weights", "--device", "--seed", "--style-scale"]:
+                   "--alpha", "--beta", "--tv-weight", "--preserve-color", "--levels", "--init", "--optimizer", "--weights", "--device", "--seed", "--style-scale"]:
         assert option in text

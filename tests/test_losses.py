@@ -72,8 +72,8 @@ def test_blended_gram_targets_give_the_same_gradient_as_weighted_per_style_losse
     styles = [torch.rand(1, 5, 6, 6, dtype=torch.float64, generator=g) for _ in range(3)]
     w = [0.5, 0.3, 0.2]
     grams = [nt.style_targets({"l": s}) for s in styles]
-    blended = {"l": sum(wk * gk["l"] for wk, gk in zip(w, grams))}
+    blended = {"l": sum(wk * gk["l"] for wk, gk in zip(w, grams, strict=True))}
     (grad_blend,) = torch.autograd.grad(nt.style_loss({"l": feats}, blended), feats)
-    separate = sum(wk * nt.style_loss({"l": feats}, gk) for wk, gk in zip(w, grams))
+    separate = sum(wk * nt.style_loss({"l": feats}, gk) for wk, gk in zip(w, grams, strict=True))
     (grad_sep,) = torch.autograd.grad(separate, feats)
     torch.testing.assert_close(grad_blend, grad_sep)

@@ -162,3 +162,56 @@ def test_presets_follow_fast_mode(monkeypatch):
     full = nt.preset("cpu")
     assert fast.size < full.size and fast.max_evals < full.max_evals
     assert nt.pick_device("cpu") == torch.device("cpu")
+
+
+def test_coarse_to_fine_splits_the_budget_and_ends_at_full_size(rand_model):
+    sizes_seen = []
+    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=rand_model, levels=3,
+                   callback=lambda i, img, losses: sizes_seen.append((i, img.shape[-1])), **small(size=128, max_evals=10))
+    assert r.image.shape == (1, 3, 80, 128)
+    assert r.evals == 10 and [i for i, _ in sizes_seen] == list(range(1, 11))
+    assert [w for _, w in sizes_seen] == [32] * 4 + [64] * 3 + [128] * 3
+    assert r.settings["level_sizes"] == [32, 64, 128] and r.settings["levels"] == 3
+
+
+def test_too_small_an_image_for_the_layers_says_so(rand_model):
+    with pytest.raises(ValueError, match="too small for relu5_1"):
+        nt.stylize(torch.rand(1, 3, 10, 16), torch.rand(1, 3, 32, 32), model=rand_model, **small(size=16))
+
+
+def test_init_from_an_image_tensor(rand_model):
+    start = torch.full((1, 3, 10, 10), 0.25)
+    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, init=start, alpha=0, beta=0,
+                   **small(size=20, max_evals=1))
+    torch.testing.assert_close(r.image, torch.full((1, 3, 20, 20), 0.25), atol=1e-5, rtol=0)
+
+
+def test_luminance_transfer_keeps_the_content_colours(rand_model):
+    from nst_teach.color import rgb_to_yiq
+
+    content = torch.rand(1, 3, 24, 24) * 0.5 + torch.tensor([0.4, 0.1, 0.0]).view(1, 3, 1, 1)  # reddish
+    style = torch.rand(1, 3, 24, 24) * 0.5 + torch.tensor([0.0, 0.1, 0.4]).view(1, 3, 1, 1)  # bluish
+    r = nt.stylize(content, style, model=rand_model, preserve_color="luminance", beta=1e4, **small(size=24))
+    # The colour channels (I, Q) are the content's; only the luminance changed.
+    torch.testing.assert_close(rgb_to_yiq(r.image)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=0.02, rtol=0)
+
+
+def test_histogram_matching_gives_the_content_colour_statistics():
+    from nst_teach.color import match_color
+
+    g = torch.Generator().manual_seed(0)
+    mix = torch.tensor([[0.5, 0.2, 0.0], [0.1, 0.3, 0.1], [0.0, 0.1, 0.2]])
+    source = (torch.einsum("ij,bjhw->bihw", mix, torch.rand(1, 3, 30, 30, generator=g)) + 0.1).clamp(0, 1)
+    reference = torch.rand(1, 3, 20, 20, generator=g) * 0.6 + 0.2
+    out = match_color(source, reference)
+    flat = lambda x: x[0].reshape(3, -1).double()  # noqa: E731
+    torch.testing.assert_close(flat(out).mean(1), flat(reference).mean(1), atol=1e-3, rtol=0)
+    torch.testing.assert_close(torch.cov(flat(out)), torch.cov(flat(reference)), atol=1e-3, rtol=0)
+
+
+def test_style_scale_resizes_only_the_style(rand_model, monkeypatch):
+    seen = []
+    real = transfer.style_targets
+    monkeypatch.setattr(transfer, "style_targets", lambda feats, **k: seen.append(feats["relu1_1"].shape) or real(feats, **k))
+    nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 64), model=rand_model, style_scale=0.5, **small(size=32, max_evals=1))
+    assert seen[0][-2:] == (16, 16)
