@@ -290,7 +290,10 @@ def stylize(
     except KeyboardInterrupt:
         stop_reason = "interrupted"
     except torch.OutOfMemoryError as e:
-        raise MemoryError(f"out of memory on {dev} at size {size}: try a smaller size, e.g. size={max(32, size * 2 // 3)}") from e
+        advice = f"out of memory on {dev} at size {size}: try a smaller size, e.g. size={max(32, size * 2 // 3)}"
+        if not history:
+            raise MemoryError(advice) from e
+        stop_reason = f"{advice} (stopped at evaluation {len(history) + 1})"
     finally:
         if bar is not None:
             bar.close()
@@ -299,6 +302,8 @@ def stylize(
             f"stylize stopped: {stop_reason}; returning the last finite image. Try a smaller beta or lr.",
             NonFiniteLossWarning, stacklevel=2,
         )
+    elif stop_reason.startswith("out of memory"):
+        warnings.warn(f"stylize stopped: {stop_reason}; returning the best image so far.", ResourceWarning, stacklevel=2)
 
     image = prep.inverse(best["z"]).clamp(0, 1)
     if preserve_color == "luminance":

@@ -76,11 +76,16 @@ def broken_inputs(tmp_path):
     Image.new("RGB", (64, 64), "blue").save(good)
     truncated = tmp_path / "cut.png"
     truncated.write_bytes(good.read_bytes()[:60])
-    return {"text": text, "empty": empty, "truncated": truncated, "missing": tmp_path / "nope.png", "directory": tmp_path}
+    bomb = tmp_path / "bomb.png"
+    Image.new("RGB", (1200, 1000)).save(bomb)  # over the pixel limit set below
+    return {"text": text, "empty": empty, "truncated": truncated, "missing": tmp_path / "nope.png", "directory": tmp_path, "bomb": bomb}
 
 
-@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "missing", "directory"])
-def test_broken_input_gives_one_line_and_exit_2(images, tmp_path, capsys, kind):
+@pytest.mark.parametrize("kind", ["text", "empty", "truncated", "missing", "directory", "bomb"])
+def test_broken_input_gives_one_line_and_exit_2(images, tmp_path, capsys, monkeypatch, kind):
+    from nst_teach import images as images_module
+
+    monkeypatch.setattr(images_module, "MAX_PIXELS", 1_000_000)
     bad = broken_inputs(tmp_path)[kind]
     code, _, err = run(["stylize", "--content", bad, "--style", images[1], "--out", tmp_path / "o.png", *FAST], capsys)
     assert code == 2

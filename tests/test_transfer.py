@@ -215,3 +215,24 @@ def test_style_scale_resizes_only_the_style(rand_model, monkeypatch):
     monkeypatch.setattr(transfer, "style_targets", lambda feats, **k: seen.append(feats["relu1_1"].shape) or real(feats, **k))
     nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 64), model=rand_model, style_scale=0.5, **small(size=32, max_evals=1))
     assert seen[0][-2:] == (16, 16)
+
+
+@pytest.mark.parametrize("at", [1, 4])
+def test_out_of_memory_suggests_a_smaller_size_and_keeps_the_image(rand_model, monkeypatch, at):
+    real, count = rand_model.forward_net, {"n": 0}
+
+    def forward_then_oom(x, layers):
+        if x.requires_grad:  # the optimised image, not the targets
+            count["n"] += 1
+            if count["n"] == at:
+                raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+        return real(x, layers)
+
+    monkeypatch.setattr(rand_model, "forward_net", forward_then_oom)
+    if at == 1:
+        with pytest.raises(MemoryError, match=r"try a smaller size, e.g. size=32"):
+            nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=rand_model, **small(size=48))
+    else:
+        with pytest.warns(ResourceWarning, match="smaller size"):
+            r = nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=rand_model, **small(size=48))
+        assert r.evals == 3 and r.stop_reason.startswith("out of memory") and torch.isfinite(r.image).all()
