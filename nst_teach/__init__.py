@@ -1,8 +1,9 @@
 """nst_teach: the tested building blocks of neural style transfer, as taught in the notebooks.
 
 Where things live: stats (covariance, correlation, Gram), images (load, save, show), vgg (the
-network and its layer names), losses, transfer (the stylize loop), presets (device, sizes),
-data (bundled and paper images), exercises (checkers), cli (``python -m nst_teach``).
+network and its layer names), losses, transfer (the stylize loop), color (colour preservation),
+presets (device, sizes), plots, data (bundled and paper images), exercises (checkers), widgets,
+cli (``python -m nst_teach``).
 """
 
 __version__ = "0.1.0"

@@ -68,7 +68,7 @@ def feature_grid(features: torch.Tensor, n: int = 16, ncols: int = 8, title: str
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < len(maps):
-            ax.imshow(maps[i], cmap="gray")
+            ax.imshow(maps[i].numpy(), cmap="gray")
             ax.set_title(f"ch {i}", fontsize=8)
     if title:
         fig.suptitle(title)
