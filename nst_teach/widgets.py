@@ -1,0 +1,475 @@
+"""Interactive explorers: a live style-transfer run (notebook 07) and a statistics playground (01-03).
+
+``explore()`` returns an ``Explorer``: pick content and style, the ratio beta/alpha, the layers,
+size and budget, press Run; the run goes on in a background thread so the notebook stays
+responsive, with a live preview, a progress bar and loss curves; Stop keeps the image reached so
+far. ``stats_explorer()`` returns sliders over a small 3-variable data set and shows its Gram,
+covariance and correlation matrices change. Both objects display themselves in a notebook and can
+be driven from code (``ex.run(); ex.wait(); ex.result``), which is how the tests use them.
+ipywidgets and matplotlib are imported inside the functions so that ``import nst_teach`` stays light.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+from . import data
+from .images import load_image, to_pil
+from .presets import pick_device, preset
+from .stats import correlation, covariance, gram_matrix
+from .transfer import CONTENT_LAYERS, INITS, STYLE_LAYERS, stylize
+
+# Checkboxes offered, by the paper's names; the defaults of ``stylize`` are ticked.
+CONTENT_LAYER_CHOICES = ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")
+STYLE_LAYER_CHOICES = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
+PAPER_CONTENT = ("tubingen",)
+PAPER_STYLE = ("starry_night", "the_scream", "shipwreck", "woman-with-hat-matisse")
+RATIO_RANGE = (-6, 0)  # beta/alpha from 1e-6 to 1, as powers of ten
+PREVIEW_SECONDS = 0.25  # at most about four preview and curve redraws a second
+
+
+def png_bytes(image) -> bytes:
+    """A (1, 3, H, W) tensor in [0, 1] (or a PIL image) as PNG file bytes, for ipywidgets.Image."""
+    buffer = io.BytesIO()
+    to_pil(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _figure_png(fig) -> bytes:
+    """Render a matplotlib Figure made without pyplot (safe in a background thread) to PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def loss_curves_png(history, alpha: float = 1.0, beta: float = 1.0, size=(4.2, 3.0)) -> bytes:
+    """Loss curves as PNG bytes: alpha*content, beta*style and the total against the evaluation."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=80, layout="constrained")
+    ax = fig.add_subplot()
+    evals = range(1, len(history) + 1)
+    if history:
+        log = all(h["total"] > 0 for h in history)
+        # On a log axis a zero (the content loss at the first evaluation from the content) is left out.
+        keep = (lambda v: v if v > 0 else math.nan) if log else (lambda v: v)
+        ax.plot(evals, [keep(alpha * h["content"]) for h in history], label="α · content")
+        ax.plot(evals, [keep(beta * h["style"]) for h in history], label="β · style")
+        ax.plot(evals, [h["total"] for h in history], label="total", color="black", lw=1)
+        if log:
+            ax.set_yscale("log")
+        ax.legend(fontsize="small")
+    ax.set_xlabel("evaluation")
+    ax.set_title("loss", fontsize="medium")
+    return _figure_png(fig)
+
+
+class _Source:
+    """One choice in an image dropdown: a label and how to get the image (path, PIL image or tensor)."""
+
+    def __init__(self, label: str, get, local: bool = True):
+        self.label, self.get, self.local = label, get, local
+
+
+def _image_sources(bundled: dict, paper: tuple[str, ...]) -> dict[str, _Source]:
+    """Bundled images, then the paper's: cached ones always, others only when downloads are allowed."""
+    sources = {f"bundled:{name}": _Source(name, lambda p=path: p) for name, path in bundled.items()}
+    offline = bool(os.environ.get("NST_TEACH_OFFLINE"))
+    for name in paper:
+        cached = (data.cache_dir() / data.REGISTRY[name].file).is_file()
+        if cached or not offline:
+            label = f"{name} (paper)" if cached else f"{name} (paper, downloads on Run)"
+            sources[f"paper:{name}"] = _Source(label, lambda n=name: data.fetch(n, timeout=10), cached)
+    return sources
+
+
+class Explorer:
+    """The style-transfer explorer of notebook 07: widgets, a background run, and its last Result.
+
+    Attributes to read or drive: content, style (Dropdowns), content_upload, style_upload
+    (FileUploads), ratio (FloatLogSlider, beta/alpha), content_layers, style_layers (dicts of
+    Checkboxes by layer name), size, budget (IntSliders), init (Dropdown), run_button, stop_button,
+    progress (IntProgress), status (HTML), preview, curves (Images holding PNG bytes), result (the
+    last Result, or None), error (the last exception, or None), history (losses so far).
+    """
+
+    def __init__(self, content=None, style=None, model=None, *, weights: str = "caffe", device=None,
+                 size: int | None = None, max_evals: int | None = None, preview_every: int = 5):
+        import ipywidgets as w
+
+        self.model = model
+        self.weights = weights
+        self.device = pick_device(device if model is None else model.device)
+        self.preview_every = max(1, int(preview_every))
+        self.result = None
+        self.error = None
+        self.history: list[dict[str, float]] = []
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._uploads = 0
+        defaults = preset(self.device)
+
+        self._content_sources = _image_sources(data.CONTENT_IMAGES, PAPER_CONTENT)
+        self._style_sources = _image_sources(data.STYLE_IMAGES, PAPER_STYLE)
+        wide = w.Layout(width="300px")
+        self.content = w.Dropdown(description="content", layout=wide)
+        self.style = w.Dropdown(description="style", layout=wide)
+        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="upload content")
+        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload style")
+        self._set_options(self.content, self._content_sources, self._pick(content, self._content_sources, "tubingen", "grace_hopper"))
+        self._set_options(self.style, self._style_sources, self._pick(style, self._style_sources, "starry_night", "swirls"))
+
+        self.ratio = w.FloatLogSlider(
+            value=1e-3, base=10, min=RATIO_RANGE[0], max=RATIO_RANGE[1], step=0.25,
+            description="β / α", readout_format=".0e", continuous_update=False,
+            style={"description_width": "initial"}, layout=w.Layout(width="420px"),
+        )
+        self.content_layers = {
+            n: w.Checkbox(value=n in CONTENT_LAYERS, description=n, indent=False, layout=w.Layout(width="90px"))
+            for n in dict.fromkeys(CONTENT_LAYER_CHOICES + tuple(CONTENT_LAYERS))
+        }
+        self.style_layers = {
+            n: w.Checkbox(value=n in STYLE_LAYERS, description=n, indent=False, layout=w.Layout(width="90px"))
+            for n in dict.fromkeys(STYLE_LAYER_CHOICES + tuple(STYLE_LAYERS))
+        }
+        self.size = w.IntSlider(value=size or defaults.size, min=32, max=1024, step=16, description="size (px)",
+                                continuous_update=False, style={"description_width": "initial"})
+        self.budget = w.IntSlider(value=max_evals or defaults.max_evals, min=1, max=1000, description="evaluations",
+                                  continuous_update=False, style={"description_width": "initial"})
+        self.init = w.Dropdown(options=list(INITS), value="content", description="start from",
+                               style={"description_width": "initial"}, layout=w.Layout(width="200px"))
+        self.run_button = w.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=self.budget.value, description="0 / %d" % self.budget.value,
+                                      style={"description_width": "initial"})
+        self.status = w.HTML(value="Pick images and settings, then press Run.")
+        self.style_thumb = w.Image(format="png", layout=w.Layout(max_width="160px"))
+        self.preview = w.Image(format="png", layout=w.Layout(max_width="384px"))
+        self.curves = w.Image(format="png", layout=w.Layout(max_width="340px"))
+        self.curves.value = loss_curves_png([])
+
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.content_upload.observe(lambda ch: self._uploaded(ch, self.content, self._content_sources), "value")
+        self.style_upload.observe(lambda ch: self._uploaded(ch, self.style, self._style_sources), "value")
+        self.content.observe(lambda _: self._show_inputs(), "value")
+        self.style.observe(lambda _: self._show_inputs(), "value")
+        self.budget.observe(lambda ch: self._reset_progress(), "value")
+        self._show_inputs()
+
+        label = w.HTML
+        self.widget = w.VBox([
+            w.HBox([self.content, self.content_upload]),
+            w.HBox([self.style, self.style_upload]),
+            self.ratio,
+            w.HBox([label("<b>content layers</b>", layout=w.Layout(width="110px")), *self.content_layers.values()]),
+            w.HBox([label("<b>style layers</b>", layout=w.Layout(width="110px")), *self.style_layers.values()]),
+            w.HBox([self.size, self.budget, self.init]),
+            w.HBox([self.run_button, self.stop_button, self.progress]),
+            self.status,
+            w.HBox([self.style_thumb, self.preview, self.curves]),
+        ])
+
+    # ------------------------------------------------------------------ display
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else f"result: {self.result.stop_reason}" if self.result else "not run yet"
+        return f"<Explorer ({state}); display it in a notebook to use the widgets>"
+
+    # ------------------------------------------------------------------ choices
+    @staticmethod
+    def _pick(given, sources: dict[str, _Source], paper_default: str, bundled_default: str) -> str:
+        """The dropdown key for ``given``: a bundled or paper name, a path/PIL/tensor (added), or the default."""
+        if given is None:
+            key = f"paper:{paper_default}"
+            return key if key in sources and sources[key].local else f"bundled:{bundled_default}"
+        if isinstance(given, str) and f"bundled:{given}" in sources:
+            return f"bundled:{given}"
+        if isinstance(given, str) and given in data.REGISTRY:
+            sources.setdefault(f"paper:{given}", _Source(f"{given} (paper)", lambda: data.fetch(given, timeout=10), False))
+            return f"paper:{given}"
+        if isinstance(given, (str, Path)):
+            if not Path(given).is_file():
+                names = ", ".join(k.split(":", 1)[1] for k in sources)
+                raise ValueError(f"no image named or at {str(given)!r}: give a file path or one of {names}")
+            label = Path(given).name
+        else:
+            label = type(given).__name__
+        key = f"given:{len(sources)}"
+        sources[key] = _Source(f"given: {label}", lambda: given)
+        return key
+
+    @staticmethod
+    def _set_options(dropdown, sources: dict[str, _Source], value: str) -> None:
+        dropdown.options = [(s.label, k) for k, s in sources.items()]
+        dropdown.value = value
+
+    def _uploaded(self, change, dropdown, sources) -> None:
+        """A FileUpload delivered a file: check that it reads as an image, add it and select it."""
+        from PIL import Image
+
+        files = change["new"]
+        if not files:
+            return
+        upload = files[-1]
+        try:
+            picture = Image.open(io.BytesIO(bytes(upload["content"])))
+            picture.load()
+            load_image(picture, max_size=64)  # raises ImageError with a clear message
+        except Exception as err:  # noqa: BLE001 - any unreadable upload is reported, never raised in the UI
+            self.status.value = f"<span style='color:#b00'>cannot use {upload['name']}: {err}</span>"
+            return
+        self._uploads += 1
+        key = f"upload:{self._uploads}"
+        sources[key] = _Source(f"upload: {upload['name']}", lambda p=picture: p)
+        self._set_options(dropdown, sources, key)
+
+    def _image(self, dropdown, sources):
+        return sources[dropdown.value].get()
+
+    def _show_inputs(self) -> None:
+        """Show the chosen style as a thumbnail and the content in the preview (local images only)."""
+        if self.running:
+            return
+        for dropdown, sources, target, size in ((self.content, self._content_sources, self.preview, 256),
+                                                (self.style, self._style_sources, self.style_thumb, 160)):
+            source = sources[dropdown.value]
+            if source.local:
+                try:
+                    target.value = png_bytes(load_image(source.get(), max_size=size))
+                except Exception as err:  # noqa: BLE001
+                    self.status.value = f"<span style='color:#b00'>cannot show {source.label}: {err}</span>"
+
+    def _reset_progress(self) -> None:
+        if not self.running:
+            self.progress.max = self.budget.value
+            self.progress.value = 0
+            self.progress.description = f"0 / {self.budget.value}"
+
+    # ------------------------------------------------------------------ the run
+    @property
+    def running(self) -> bool:
+        """True while a run's background thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def settings(self) -> dict:
+        """The stylize keyword arguments the widgets currently describe (alpha is 1, beta the ratio)."""
+        return dict(
+            alpha=1.0, beta=float(self.ratio.value),
+            content_layers=[n for n, box in self.content_layers.items() if box.value],
+            style_layers=[n for n, box in self.style_layers.items() if box.value],
+            size=int(self.size.value), max_evals=int(self.budget.value), init=self.init.value,
+        )
+
+    def run(self) -> threading.Thread | None:
+        """Start stylize in a background thread with the current settings (what the Run button does)."""
+        if self.running:
+            self.status.value = "Already running: press Stop first."
+            return self._thread
+        settings = self.settings()  # read on the caller's thread, so later slider moves don't mix in
+        missing = [kind for kind in ("content", "style") if not settings[f"{kind}_layers"]]
+        if missing:
+            self.status.value = f"<span style='color:#b00'>Tick at least one {' and one '.join(missing)} layer.</span>"
+            return None
+        self._stop.clear()
+        self.error = None
+        self.history = []
+        self.progress.max = settings["max_evals"]
+        self.progress.value = 0
+        self.progress.bar_style = ""
+        self.run_button.disabled, self.stop_button.disabled = True, False
+        content_source = self._content_sources[self.content.value]
+        style_source = self._style_sources[self.style.value]
+        self._thread = threading.Thread(target=self._work, args=(content_source, style_source, settings),
+                                        name="nst-explorer", daemon=True)
+        self._thread.start()
+        return self._thread
+
+    def stop(self) -> None:
+        """Ask the run to stop after the current evaluation; its best image so far is kept."""
+        self._stop.set()
+        if self.running:
+            self.status.value = "Stopping after this evaluation ..."
+
+    def wait(self, timeout: float | None = None):
+        """Block until the run ends (or ``timeout`` seconds pass); return the last Result (or None)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.result
+
+    def _work(self, content_source, style_source, settings) -> None:
+        started = time.perf_counter()
+        last = {"time": 0.0}
+        try:
+            self.status.value = "Loading the images and the network ..."
+            content, style = content_source.get(), style_source.get()
+            if self.model is None:
+                from .vgg import load_vgg19
+
+                self.model = load_vgg19(self.weights, device=self.device)
+            n = settings["max_evals"]
+
+            def callback(i, image, losses):
+                self.history.append(losses)
+                self.progress.value = i
+                self.progress.description = f"{i} / {n}"
+                now = time.perf_counter()
+                if i == 1 or (i % self.preview_every == 0 and now - last["time"] >= PREVIEW_SECONDS):
+                    last["time"] = now
+                    self._draw(image, settings)
+                    self.status.value = f"Running: evaluation {i} of {n}, loss {losses['total']:.3g}, {now - started:.1f} s"
+                return self._stop.is_set()
+
+            if self._stop.is_set():
+                self.status.value = "Stopped before the run began."
+                return
+            self.status.value = "Running ..."
+            result = stylize(content, style, model=self.model, callback=callback, progress=False, **settings)
+            self.result = result
+            self.history = list(result.history)
+            self._draw(result.image, settings)
+            self.progress.value = result.evals
+            self.progress.bar_style = "success" if result.stop_reason in ("completed", "converged") else "warning"
+            final = result.history[-1]["total"] if result.history else math.nan
+            self.status.value = (f"Done ({result.stop_reason}): {result.evals} evaluations in {result.seconds:.1f} s, "
+                                 f"final loss {final:.3g}. The image is in <code>explorer.result.image</code>.")
+        except Exception as err:  # noqa: BLE001 - shown in the widget, kept on .error
+            self.error = err
+            self.progress.bar_style = "danger"
+            self.status.value = f"<span style='color:#b00'>Error: {type(err).__name__}: {err}</span>"
+        finally:
+            self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _draw(self, image: torch.Tensor, settings) -> None:
+        self.preview.value = png_bytes(image)
+        self.curves.value = loss_curves_png(self.history, settings["alpha"], settings["beta"])
+
+
+def explore(content=None, style=None, model=None, **options) -> Explorer:
+    """The style-transfer explorer of notebook 07 (display it, or drive it: ``ex.run(); ex.wait()``).
+
+    content, style: a bundled or paper image name, a path, a PIL image or a tensor (default: the
+    paper's Tübingen and Starry Night when cached, else the bundled grace_hopper and swirls).
+    model: a ``load_vgg19`` model to reuse (else loaded on the first Run, from ``weights``).
+    options: weights ("caffe", "torchvision", "random"), device, size, max_evals (defaults from
+    ``nt.preset()``), preview_every (redraw the preview every this many evaluations).
+    """
+    return Explorer(content, style, model, **options)
+
+
+# ---------------------------------------------------------------------- statistics (notebooks 01-03)
+
+
+def stats_data(rho: float = 0.6, scale: float = 1.0, mean: float = 2.0, n: int = 50, seed: int = 0) -> torch.Tensor:
+    """A (3, n) data set, rows = variables (or channels), with exactly these sample statistics:
+
+    rows 1 and 2 have correlation ``rho``; row 2 has standard deviation ``scale``, the others 1;
+    row 3 is uncorrelated with both and has mean ``mean``, rows 1 and 2 have mean 0.
+    Made as in notebook 01: whiten random samples exactly, then colour them with a Cholesky factor.
+    """
+    if not -1 < rho < 1:
+        raise ValueError(f"rho must be strictly between -1 and 1, got {rho}")
+    gen = torch.Generator().manual_seed(seed)
+    Z = torch.randn(3, n, generator=gen, dtype=torch.float64)
+    Z = Z - Z.mean(dim=1, keepdim=True)
+    W = torch.linalg.solve_triangular(torch.linalg.cholesky(covariance(Z)), Z, upper=False)
+    target = torch.tensor([[1.0, rho, 0.0], [rho, 1.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    X = torch.linalg.cholesky(target) @ W
+    X[1] *= scale
+    X[2] += mean
+    return X
+
+
+class StatsExplorer:
+    """Sliders over ``stats_data`` and the Gram (/n), covariance and correlation heatmaps they give.
+
+    Attributes: rho, scale, mean (sliders), image (PNG of the heatmaps), and after every change
+    data (3, n), gram, cov, corr (3, 3 tensors).
+    """
+
+    def __init__(self, n: int = 50):
+        import ipywidgets as w
+
+        self.n = n
+        slider = dict(continuous_update=False, style={"description_width": "initial"}, layout=w.Layout(width="360px"))
+        self.rho = w.FloatSlider(value=0.6, min=-0.95, max=0.95, step=0.05,
+                                 description="correlation of rows 1 and 2", **slider)
+        self.scale = w.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.1,
+                                      description="spread of row 2 (std)", **slider)
+        self.mean = w.FloatSlider(value=2.0, min=-3.0, max=3.0, step=0.5, description="mean of row 3", **slider)
+        self.image = w.Image(format="png", layout=w.Layout(max_width="900px"))
+        self.caption = w.HTML()
+        for s in (self.rho, self.scale, self.mean):
+            s.observe(lambda _: self.update(), "value")
+        self.widget = w.VBox([w.HBox([self.rho, self.scale, self.mean], layout=w.Layout(flex_flow="row wrap")),
+                              self.image, self.caption])
+        self.update()
+
+    def update(self) -> None:
+        """Rebuild the data from the sliders, recompute the three matrices and redraw them."""
+        from matplotlib.figure import Figure
+
+        self.data = stats_data(self.rho.value, self.scale.value, self.mean.value, self.n)
+        self.gram = gram_matrix(self.data, normalize="hw")
+        self.cov = covariance(self.data)
+        self.corr = correlation(self.data)
+        fig = Figure(figsize=(11, 3.1), dpi=80, layout="constrained")
+        axes = fig.subplots(1, 4, width_ratios=[1.15, 1, 1, 1])
+        ax, X = axes[0], self.data.numpy()
+        ax.scatter(X[0], X[1], s=12, alpha=0.7, label="row 1 vs row 2")
+        ax.scatter(X[0], X[2], s=12, alpha=0.7, marker="x", label="row 1 vs row 3")
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.axvline(0, color="grey", lw=0.5)
+        ax.set_xlabel("row 1")
+        ax.legend(fontsize="x-small", loc="upper left")
+        ax.set_title("the data (columns = observations)", fontsize="medium")
+        for ax, matrix, title, limits in ((axes[1], self.gram, "Gram / n  (M Mᵀ / n)", None),
+                                          (axes[2], self.cov, "covariance", None),
+                                          (axes[3], self.corr, "correlation", (-1, 1))):
+            bound = limits[1] if limits else float(matrix.abs().max()) or 1.0
+            ax.imshow(matrix.numpy(), cmap="RdBu_r", vmin=-bound, vmax=bound)
+            for (j, k), value in _entries(matrix):
+                colour = "white" if abs(value) > 0.6 * bound else "black"
+                ax.text(k, j, f"{round(value, 2) + 0.0:.2f}", ha="center", va="center", fontsize="small", color=colour)
+            ax.set_xticks(range(3), ["1", "2", "3"])
+            ax.set_yticks(range(3), ["1", "2", "3"])
+            ax.set_title(title, fontsize="medium")
+        self.image.value = _figure_png(fig)
+        self.caption.value = (
+            f"r₁₂ = {self.corr[0, 1]:.2f}, c₁₂ = {self.cov[0, 1]:.2f}, var₂ = {self.cov[1, 1]:.2f}; "
+            f"G₃₃ / n = {self.gram[2, 2]:.2f} = var₃ · (n−1)/n + mean₃² — the Gram matrix sees the mean, "
+            "covariance and correlation do not; correlation does not see the spread either."
+        )
+
+    def _repr_mimebundle_(self, **kwargs):
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        # A picture of the current state, shown where widgets cannot run (static views, slides).
+        bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<StatsExplorer rho={self.rho.value}, scale={self.scale.value}, mean={self.mean.value}>"
+
+
+def _entries(matrix: torch.Tensor):
+    for j in range(matrix.shape[0]):
+        for k in range(matrix.shape[1]):
+            yield (j, k), float(matrix[j, k])
+
+
+def stats_explorer(n: int = 50) -> StatsExplorer:
+    """Sliders that change a 3-variable data set; watch its Gram, covariance and correlation (notebooks 01-03)."""
+    return StatsExplorer(n)

@@ -1,0 +1,224 @@
+"""The explorers driven headlessly, as a person would drive them: set widgets, click, wait, look."""
+
+from __future__ import annotations
+
+import datetime
+import io
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import nst_teach as nt
+from nst_teach import widgets
+
+
+@pytest.fixture(scope="module")
+def rand_model():
+    return nt.load_vgg19("random", device="cpu")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(tmp_path, monkeypatch):
+    """No paper image is cached, downloads are off: the choices are the bundled images."""
+    monkeypatch.setenv("NST_TEACH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NST_TEACH_OFFLINE", "1")
+
+
+def small(ex, size=32, evals=6):
+    ex.size.value, ex.budget.value = size, evals
+    return ex
+
+
+def upload(name: str, payload: bytes) -> tuple[dict, ...]:
+    """What a FileUpload's value holds after the browser sent one file."""
+    stamp = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
+    return ({"name": name, "type": "image/png", "size": len(payload), "content": memoryview(payload), "last_modified": stamp},)
+
+
+def png(colour, size=(40, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, colour).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_import_nst_teach_does_not_import_ipywidgets():
+    code = "import sys, nst_teach, nst_teach.widgets; print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+def test_run_button_runs_in_the_background_and_shows_the_result(rand_model):
+    ex = small(widgets.explore(model=rand_model))
+    assert ex.content.value == "bundled:grace_hopper" and ex.style.value == "bundled:swirls"
+    before = ex.preview.value
+    curves_before = ex.curves.value
+    assert before[:8] == b"\x89PNG\r\n\x1a\n"  # the content is shown before any run
+    ex.run_button.click()
+    assert ex.running or ex.result is not None  # click returns at once; the work is on a thread
+    result = ex.wait(60)
+    assert not ex.running and ex.error is None
+    assert isinstance(result, nt.Result) and result.stop_reason == "completed" and result.evals == 6
+    assert ex.preview.value != before and ex.curves.value != curves_before
+    assert ex.preview.value == widgets.png_bytes(result.image)  # the final image is what is shown
+    assert ex.progress.value == 6 and ex.progress.max == 6 and ex.progress.bar_style == "success"
+    assert "Done (completed)" in ex.status.value
+    assert not ex.run_button.disabled and ex.stop_button.disabled
+    assert len(ex.history) == 6
+    assert ex.model is rand_model
+
+
+def test_stop_button_ends_a_long_run_early_and_keeps_its_image(rand_model):
+    ex = small(widgets.explore(model=rand_model, preview_every=1), size=48, evals=1000)
+    ex.run_button.click()
+    assert not ex.stop_button.disabled and ex.run_button.disabled
+    deadline = time.monotonic() + 30
+    while ex.progress.value < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert ex.progress.value >= 3, "the run made no progress"
+    ex.stop_button.click()
+    result = ex.wait(30)
+    assert result.stop_reason == "stopped by callback"
+    assert 3 <= result.evals < 1000
+    assert max(result.image.shape[-2:]) == 48
+    assert ex.preview.value == widgets.png_bytes(result.image)
+    assert ex.progress.bar_style == "warning" and not ex.running
+
+
+def test_settings_follow_the_widgets(rand_model):
+    ex = widgets.explore(model=rand_model, size=40, max_evals=7)
+    ex.ratio.value = 1e-5
+    ex.content_layers["relu4_2"].value = False
+    ex.content_layers["relu2_2"].value = True
+    ex.style_layers["relu5_1"].value = False
+    ex.init.value = "noise"
+    settings = ex.settings()
+    assert settings == dict(alpha=1.0, beta=pytest.approx(1e-5), content_layers=["relu2_2"],
+                            style_layers=["relu1_1", "relu2_1", "relu3_1", "relu4_1"], size=40, max_evals=7, init="noise")
+    ex.run()
+    result = ex.wait(60)
+    assert result.settings["content_layers"] == ["relu2_2"] and result.settings["beta"] == pytest.approx(1e-5)
+    assert result.settings["init"] == "noise" and max(result.image.shape[-2:]) == 40
+
+
+def test_defaults_come_from_the_preset(rand_model):
+    ex = widgets.explore(model=rand_model)
+    p = nt.preset("cpu")
+    assert (ex.size.value, ex.budget.value) == (p.size, p.max_evals)
+    assert [n for n, box in ex.style_layers.items() if box.value] == list(nt.transfer.STYLE_LAYERS)
+    assert [n for n, box in ex.content_layers.items() if box.value] == list(nt.transfer.CONTENT_LAYERS)
+
+
+def test_no_layer_ticked_is_a_message_not_a_run(rand_model):
+    ex = widgets.explore(model=rand_model)
+    for box in ex.style_layers.values():
+        box.value = False
+    assert ex.run() is None and not ex.running and ex.result is None
+    assert "at least one style layer" in ex.status.value
+
+
+def test_uploaded_images_are_added_and_selected(rand_model):
+    ex = small(widgets.explore(model=rand_model))
+    ex.content_upload.value = upload("red.png", png("red"))
+    ex.style_upload.value = upload("blue.png", png("blue"))
+    assert ex.content.label == "upload: red.png" and ex.style.label == "upload: blue.png"
+    preview = np.asarray(Image.open(io.BytesIO(ex.preview.value)))
+    assert preview[..., 0].min() > 200 and preview[..., 2].max() < 50  # the red upload is shown
+    ex.run()
+    result = ex.wait(60)
+    assert result.image.shape[-2:] == (24, 32)  # the upload's 40 x 30 at size 32
+
+
+def test_a_broken_upload_is_reported_and_ignored(rand_model):
+    ex = widgets.explore(model=rand_model)
+    options = ex.content.options
+    ex.content_upload.value = upload("notes.png", b"this is not a picture")
+    assert ex.content.options == options and ex.content.value == "bundled:grace_hopper"
+    assert "cannot use notes.png" in ex.status.value
+
+
+def test_given_images_paths_and_tensors_become_choices(rand_model, tmp_path):
+    path = tmp_path / "mine.png"
+    path.write_bytes(png("green"))
+    ex = small(widgets.explore(path, torch.rand(1, 3, 20, 20), model=rand_model))
+    assert ex.content.label == "given: mine.png" and ex.style.label == "given: Tensor"
+    with pytest.raises(ValueError, match="no image named or at 'nope'"):
+        widgets.explore("nope", model=rand_model)
+    assert widgets.explore("landscape", "mosaic", model=rand_model).style.value == "bundled:mosaic"
+
+
+def test_paper_images_are_offered_only_when_they_can_be_had(rand_model, monkeypatch):
+    ex = widgets.explore(model=rand_model)
+    assert not [k for k in ex.style.options if "paper" in k[0]]  # offline, nothing cached
+    monkeypatch.delenv("NST_TEACH_OFFLINE")
+    ex = widgets.explore(model=rand_model)
+    labels = [label for label, _ in ex.style.options]
+    assert "starry_night (paper, downloads on Run)" in labels
+    assert ex.style.value == "bundled:swirls"  # never a download by default
+
+
+def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(rand_model):
+    ex = small(widgets.explore("tubingen", model=rand_model))
+    ex.run()
+    assert ex.wait(30) is None
+    assert isinstance(ex.error, nt.data.DownloadError)
+    assert "NST_TEACH_OFFLINE is set" in ex.status.value and ex.progress.bar_style == "danger"
+    assert not ex.run_button.disabled
+
+
+def test_a_second_run_while_running_is_refused(rand_model):
+    ex = small(widgets.explore(model=rand_model), evals=1000)
+    thread = ex.run()
+    assert ex.run() is thread and "Already running" in ex.status.value
+    ex.stop()
+    assert ex.wait(30).stop_reason == "stopped by callback"
+
+
+def test_explorer_displays_as_a_widget(rand_model):
+    bundle = widgets.explore(model=rand_model)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+# ---------------------------------------------------------------------- the statistics explorer
+
+
+def test_stats_data_has_exactly_the_asked_statistics():
+    X = widgets.stats_data(rho=-0.3, scale=2.5, mean=1.5, n=40).numpy()
+    assert np.allclose(np.corrcoef(X)[0, 1], -0.3)
+    assert np.allclose(np.cov(X)[1, 1], 2.5**2) and np.allclose(np.cov(X)[0, 0], 1.0)
+    assert np.allclose(X.mean(1), [0, 0, 1.5])
+    assert np.allclose(np.cov(X)[2, :2], 0)
+    with pytest.raises(ValueError, match="rho"):
+        widgets.stats_data(rho=1.0)
+
+
+def test_stats_explorer_sliders_change_the_matrices_as_the_lecture_says():
+    ex = widgets.stats_explorer()
+    picture = ex.image.value
+    ex.rho.value = -0.5
+    assert np.allclose(ex.corr[0, 1], -0.5) and ex.image.value != picture
+    assert np.allclose(ex.corr.numpy(), np.corrcoef(ex.data.numpy()))
+    assert np.allclose(ex.cov.numpy(), np.cov(ex.data.numpy()))
+    assert np.allclose(ex.gram.numpy(), ex.data.numpy() @ ex.data.numpy().T / ex.n)
+
+    cov, corr, gram = ex.cov.clone(), ex.corr.clone(), ex.gram.clone()
+    ex.mean.value = -3.0  # shifting row 3: only the Gram matrix notices
+    assert torch.allclose(ex.cov, cov) and torch.allclose(ex.corr, corr)
+    assert not torch.allclose(ex.gram, gram)
+    assert np.isclose(ex.gram[2, 2], (ex.n - 1) / ex.n + 9.0)
+
+    ex.scale.value = 10.0  # spreading row 2: covariance and Gram change, correlation does not
+    assert np.isclose(ex.cov[1, 1], 100.0) and torch.allclose(ex.corr, corr)
+    assert "r₁₂ = -0.50" in ex.caption.value
+
+
+def test_stats_explorer_has_a_static_picture_for_slides_and_viewers():
+    bundle = widgets.stats_explorer()._repr_mimebundle_()
+    assert {"application/vnd.jupyter.widget-view+json", "image/png", "text/plain"} <= set(bundle)
+    import base64
+
+    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
