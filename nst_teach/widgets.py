@@ -422,6 +422,8 @@ class StatsExplorer:
         """Rebuild the data from the sliders, recompute the three matrices and redraw them."""
         from matplotlib.figure import Figure
 
+        from .plots import heatmap
+
         self.data = stats_data(self.rho.value, self.scale.value, self.mean.value, self.n)
         self.gram = gram_matrix(self.data, normalize="hw")
         self.cov = covariance(self.data)
@@ -436,17 +438,11 @@ class StatsExplorer:
         ax.set_xlabel("row 1")
         ax.legend(fontsize="x-small", loc="upper left")
         ax.set_title("the data (columns = observations)", fontsize="medium")
-        for ax, matrix, title, limits in ((axes[1], self.gram, "Gram / n  (M Mᵀ / n)", None),
-                                          (axes[2], self.cov, "covariance", None),
-                                          (axes[3], self.corr, "correlation", (-1, 1))):
-            bound = limits[1] if limits else float(matrix.abs().max()) or 1.0
-            ax.imshow(matrix.numpy(), cmap="RdBu_r", vmin=-bound, vmax=bound)
-            for (j, k), value in _entries(matrix):
-                colour = "white" if abs(value) > 0.6 * bound else "black"
-                ax.text(k, j, f"{round(value, 2) + 0.0:.2f}", ha="center", va="center", fontsize="small", color=colour)
-            ax.set_xticks(range(3), ["1", "2", "3"])
-            ax.set_yticks(range(3), ["1", "2", "3"])
-            ax.set_title(title, fontsize="medium")
+        labels = ("row j", "row k")
+        tidy = lambda m: m.round(decimals=2) + 0.0  # noqa: E731 - no "-0.00" for a rounding error
+        heatmap(tidy(self.gram), "Gram / n  (M Mᵀ / n)", ax=axes[1], labels=labels)
+        heatmap(tidy(self.cov), "covariance", ax=axes[2], labels=labels)
+        heatmap(tidy(self.corr), "correlation", ax=axes[3], labels=labels, vmin=-1, vmax=1)
         self.image.value = _figure_png(fig)
         self.caption.value = (
             f"r₁₂ = {self.corr[0, 1]:.2f}, c₁₂ = {self.cov[0, 1]:.2f}, var₂ = {self.cov[1, 1]:.2f}; "
@@ -462,12 +458,6 @@ class StatsExplorer:
 
     def __repr__(self) -> str:
         return f"<StatsExplorer rho={self.rho.value}, scale={self.scale.value}, mean={self.mean.value}>"
-
-
-def _entries(matrix: torch.Tensor):
-    for j in range(matrix.shape[0]):
-        for k in range(matrix.shape[1]):
-            yield (j, k), float(matrix[j, k])
 
 
 def stats_explorer(n: int = 50) -> StatsExplorer:
