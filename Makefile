@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test unit notebooks lab execute student lint clean
+.PHONY: setup demo test unit notebooks lab execute student slides chromium lint clean
 
 setup: $(STAMP)
 
@@ -20,7 +20,7 @@ demo: $(STAMP)
 # fall back to the bundled images at once instead of waiting for a network that is not there.
 TEST_ENV := NST_TEACH_FAST=1 NST_TEACH_OFFLINE=1 MPLBACKEND=Agg
 
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(TEST_ENV) $(PY) -m pytest tests
 	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env \
 		--sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
@@ -33,6 +33,14 @@ execute: $(STAMP)
 
 student: $(STAMP)
 	$(PY) scripts/make_student.py notebooks student
+
+# Offline reveal.js decks for lecturers, one per notebook, as committed (not executed).
+slides: $(STAMP)
+	$(PY) scripts/export_slides.py --out slides
+
+# Debian's Chromium for tests/test_browser.py, when missing and root; never fails the build.
+chromium:
+	@bash scripts/install_chromium.sh
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check nst_teach tests benchmarks scripts notebooks

@@ -1,0 +1,149 @@
+"""`make slides`: every notebook becomes a reveal.js deck that needs no internet in the lecture room.
+
+The decks are exported as committed (no execution) by scripts/export_slides.py; these tests read
+the HTML: no script, style sheet or picture comes from another host, and every local file that a
+deck names exists beside it.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REMOTE = re.compile(r"^(https?:)?//", re.I)
+CDN_WORDS = ("//cdn", "unpkg.com", "cdnjs", "jsdelivr", "googleapis", "mathjax.org")
+
+
+def load_export_slides():
+    spec = importlib.util.spec_from_file_location("export_slides", ROOT / "scripts" / "export_slides.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+export_slides = load_export_slides()
+
+
+class References(HTMLParser):
+    """Every URL the browser would load: script src, link href (style sheets), img/iframe/source src."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[str] = []
+        self.loaded: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script" and attrs.get("src"):
+            self.scripts.append(attrs["src"])
+            self.loaded.append(attrs["src"])
+        elif tag == "link" and attrs.get("href") and "stylesheet" in (attrs.get("rel") or ""):
+            self.loaded.append(attrs["href"])
+        elif tag in ("img", "iframe", "source", "embed") and attrs.get("src"):
+            self.loaded.append(attrs["src"])
+
+
+def references(html: str) -> References:
+    parser = References()
+    parser.feed(html)
+    return parser
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("slides")
+    written = export_slides.export(NOTEBOOKS, out)
+    return out, {deck.name: deck for deck in written}
+
+
+def test_every_notebook_has_a_deck(decks):
+    out, written = decks
+    assert sorted(written) == sorted(f"{p.stem}.slides.html" for p in NOTEBOOKS)
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+class TestDeck:
+    def test_loads_nothing_from_another_host(self, decks, notebook):
+        out, written = decks
+        html = written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8")
+        refs = references(html)
+        remote = [url for url in refs.loaded if REMOTE.match(url)]
+        assert not remote, f"{notebook.name}: the deck loads {remote}"
+        for tag in re.findall(r"<script\b[^>]*>|<link\b[^>]*>", html, flags=re.I):
+            assert not any(word in tag.lower() for word in CDN_WORDS), f"{notebook.name}: {tag}"
+        # nothing fetched by a script either: require.js, jQuery and the widget manager are gone
+        assert "require(" not in html and "jquery" not in " ".join(refs.scripts).lower()
+        assert "@import url(http" not in html and "import mermaid" not in html
+
+    def test_every_local_file_it_names_exists(self, decks, notebook):
+        out, written = decks
+        refs = references(written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8"))
+        local = [url for url in refs.loaded if not url.startswith("data:")]
+        assert "reveal.js/dist/reveal.js" in refs.scripts and "reveal.js/plugin/notes/notes.js" in refs.scripts
+        assert any(url.startswith("mathjax/MathJax.js") for url in refs.scripts)
+        for url in local:
+            path = out / unquote(urlsplit(url).path)
+            assert path.is_file(), f"{notebook.name} names {url}, but {path} is missing"
+
+    def test_one_section_per_slide_and_solutions_as_speaker_notes(self, decks, notebook):
+        out, written = decks
+        html = written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8")
+        cells = nbformat.read(notebook, as_version=4).cells
+        slides = sum(c.metadata.get("slideshow", {}).get("slide_type") == "slide" for c in cells)
+        assert html.count('<section id=') + html.count("<section>") >= slides
+        notes = sum(c.metadata.get("slideshow", {}).get("slide_type") == "notes" for c in cells)
+        assert html.count('<aside class="notes">') >= min(notes, 1)
+
+
+def test_reveal_and_mathjax_copies_are_complete(decks):
+    out, _ = decks
+    reveal, mathjax = out / "reveal.js", out / "mathjax"
+    head = (reveal / "dist" / "reveal.js").read_text(encoding="utf-8")[:300]
+    assert re.search(r"reveal\.js [4-9]\.", head), "reveal.js 4 or later (nbconvert's layout: dist/, plugin/)"
+    assert "define.amd" in (reveal / "dist" / "reveal.js").read_text(encoding="utf-8")[:2000]  # UMD: works from <script>
+    theme = (reveal / "dist" / "theme" / "white.css").read_text(encoding="utf-8")
+    for font_css in re.findall(r"@import url\(\.?/?([^)]+)\)", theme):
+        assert (reveal / "dist" / "theme" / font_css).is_file(), font_css
+    assert (reveal / "LICENSE").is_file()
+    assert (mathjax / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
+    assert (mathjax / "extensions" / "Safe.js").is_file()
+    assert list((mathjax / "fonts" / "HTML-CSS" / "STIX-Web" / "woff").glob("*.woff"))
+
+
+def test_a_widget_output_shows_its_picture_and_no_widget_cdn(tmp_path):
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-really-").decode()
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2, "version_minor": 0}}
+    cell = nbformat.v4.new_code_cell("stats_explorer()", metadata={"slideshow": {"slide_type": "slide"}})
+    cell.outputs = [nbformat.v4.new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "image/png": png, "text/plain": "VBox()"})]
+    nb.cells = [cell]
+    path = tmp_path / "99_widget.ipynb"
+    nbformat.write(nb, path)
+    (deck,) = export_slides.export([path], tmp_path / "out")
+    html = deck.read_text(encoding="utf-8")
+    assert f"data:image/png;base64,{png}" in html
+    assert not [url for url in references(html).loaded if REMOTE.match(url)]
+    assert "html-manager" not in html and "unpkg" not in html
+
+
+def test_a_missing_assets_package_is_a_clear_message():
+    with pytest.raises(export_slides.AssetsMissing, match=r"pip install -e '\.\[slides\]'"):
+        export_slides.package_dir("no_such_package_for_slides", "static")
+
+
+def test_make_slides_target_uses_the_script():
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^slides:", makefile, flags=re.M)
+    assert "scripts/export_slides.py" in makefile
