@@ -530,3 +530,358 @@ def check_gram_from_statistics(fn) -> str:
     shapes = {(C,): "a vector: mean * mean is element by element; use the outer product torch.outer(mean, mean)."}
     _compare(_call(fn, mean, cov, n, call=call), M @ M.T, call, wrong, shapes)
     return "gram_from_statistics matches nt.gram_matrix: M M^T = (n - 1) C + n mean mean^T."
+
+
+# --- notebook 04 ---
+# Feature maps: flattening (C, H, W) -> (C, H*W), and the layer table's shapes.
+
+
+@exercise("04.1", "flatten_by_hand")
+def check_flatten_by_hand(fn) -> str:
+    """Exercise 04.1: fn(F) for one feature map F (C, H, W) -> M (C, H*W), row c = channel c line by line."""
+    for seed, (C, H, W) in ((91, (3, 4, 5)), (92, (2, 3, 7))):
+        F = _randn((C, H, W), seed=seed)
+        call = f"flatten_by_hand(F) for F of shape ({C}, {H}, {W})"
+        wrong = [
+            (f"you reshaped F to (H*W, C) = ({H * W}, {C}) and transposed: that mixes channels and "
+             "positions. F.reshape(C, H*W) keeps each channel in its own row.", F.reshape(H * W, C).T),
+            ("you read each channel column by column (position x*H + y); read it line by line, "
+             "position y*W + x, as F.reshape(C, H*W) and nt.flatten_features do.",
+             F.transpose(1, 2).reshape(C, H * W)),
+            (f"you returned (H*W, C) = ({H * W}, {C}), one row per position: transposed. The deck's 2-D "
+             "map has one row per channel, (C, H*W).", F.reshape(C, H * W).T),
+            (f"you reshaped F straight to (H*W, C) = ({H * W}, {C}): one row per position, with channels "
+             "and positions mixed. Use F.reshape(C, H*W).", F.reshape(H * W, C)),
+            ("you flattened everything into one vector; keep one row per channel: F.reshape(C, H*W).",
+             F.reshape(-1)),
+            ("you kept a batch dimension: for F of shape (C, H, W) return (C, H*W).", F.reshape(1, C, H * W)),
+            (f"you merged the channels with the rows: (C*H, W) = ({C * H}, {W}). Keep the channels apart "
+             "and merge H and W: F.reshape(C, H*W).", F.reshape(C * H, W)),
+        ]
+        _compare(_call(fn, F, call=call), F.reshape(C, H * W), call, wrong)
+    return "flatten_by_hand matches nt.flatten_features: (C, H, W) -> (C, H*W), channel by channel."
+
+
+def _vgg_shape(name: str, height: int, width: int, *, own_pool: bool = False, pool_before: bool = False,
+               cap: bool = True, ceil: bool = False, swap: bool = False) -> tuple[int, int, int]:
+    """(C, h, w) of a VGG19 layer for a height x width image; the keywords make the typical mistakes."""
+    block = int(name[4])
+    channels = 64 * 2 ** (block - 1)
+    channels = min(channels, 512) if cap else channels
+    pools = block - 1
+    if name.startswith("pool"):
+        pools = block - 1 if pool_before else block
+    elif own_pool:
+        pools = block
+    h, w = height, width
+    for _ in range(pools):
+        h, w = (-(-h // 2), -(-w // 2)) if ceil else (h // 2, w // 2)
+    return (channels, w, h) if swap else (channels, h, w)
+
+
+@exercise("04.2", "feature_shape")
+def check_feature_shape(fn) -> str:
+    """Exercise 04.2: fn(name, height, width) -> (C, h, w) of that VGG19 layer, from the rules alone."""
+    from .vgg import LAYER_NAMES
+
+    height, width = 100, 75  # odd sizes: pooling rounds down
+    rows = []
+    for name in LAYER_NAMES:
+        call = f"feature_shape({name!r}, {height}, {width})"
+        got = _tensor(_call(fn, name, height, width, call=call), call)
+        if got.shape != (3,):
+            hint = {(4,): " without the batch dimension", (2,): ": the channels C first, then h and w"}.get(tuple(got.shape), "")
+            raise CheckFailed(f"{call} returned {_shape(got)}; return three numbers (C, h, w){hint}.")
+        rows.append(got)
+    got = torch.stack(rows)
+
+    def table(**mistake) -> torch.Tensor:
+        return torch.tensor([_vgg_shape(n, height, width, **mistake) for n in LAYER_NAMES], dtype=torch.float64)
+
+    wrong = [
+        ("you counted the pooling of the layer's own block: conv3_1 comes before pool3, so only "
+         "pool1 and pool2 have halved the image (224 -> 56, not 28).", table(own_pool=True)),
+        ("poolB is the output of block B's pooling: it has been halved B times, pool1 already once.",
+         table(pool_before=True)),
+        ("the channels double per block only up to 512: block 5 has 512 channels, like block 4.",
+         table(cap=False)),
+        ("MaxPool2d(2, 2) drops an odd last row or column: round down (height // 2), not up.",
+         table(ceil=True)),
+        ("you swapped height and width: return (C, h, w), the height first, as PyTorch does.", table(swap=True)),
+    ]
+    expected = table()
+
+    def explain(got):
+        for name, mine, right in zip(LAYER_NAMES, got.tolist(), expected.tolist(), strict=True):
+            if mine != right:
+                return (f"for {name} on a {height} x {width} image you gave {tuple(int(v) for v in mine)}, "
+                        f"expected {tuple(int(v) for v in right)}.")
+        return None
+
+    _compare(got, expected, "your shapes", wrong, explain=explain)
+    return "feature_shape gives the shape of every one of the 37 layers, conv1_1 to pool5."
+
+
+# --- notebook 05 ---
+# Content loss: the deck's MSE, and the feature maps of the asked-for layer.
+
+
+@exercise("05.1", "content_mse")
+def check_content_mse(fn) -> str:
+    """Exercise 05.1: fn(F_G, F_C) for feature maps (1, C, H, W) -> 1/n * sum (F_C - F_G)^2, n = C*H*W."""
+    B, C, H, W = 1, 3, 4, 5
+    F_G = torch.relu(_randn((B, C, H, W), seed=101, mean=0.5))
+    F_C = torch.relu(_randn((B, C, H, W), seed=102, mean=0.5))
+    d = F_G - F_C
+    n = d.numel()
+    call = f"content_mse(F_G, F_C) for feature maps of shape ({B}, {C}, {H}, {W})"
+    wrong = [
+        (f"you returned the sum of squared errors: divide it by n = C*H*W = {n} (or use .mean()).", d.square().sum()),
+        (f"you divided by H*W = {H * W}, the positions; n counts every value, n = C*H*W = {n}.",
+         d.square().sum() / (H * W)),
+        (f"you divided by C = {C}, the channels; n counts every value, n = C*H*W = {n}.", d.square().sum() / C),
+        ("that is Gatys et al.'s 1/2 * sum; the deck's content loss (and nt.content_loss) is the mean "
+         "1/n * sum (F_C - F_G)^2.", d.square().sum() / 2),
+        (f"you divided by n - 1 = {n - 1}: that is the covariance's correction; a mean squared error "
+         "divides by n.", d.square().sum() / (n - 1)),
+        ("you squared the mean difference; square each difference first, then average.", d.mean().square()),
+        ("you averaged the differences without squaring them: positive and negative errors cancel.", d.mean()),
+        ("you returned the mean absolute error; square the differences instead.", d.abs().mean()),
+        ("you returned the root mean squared error: leave out the square root.", d.square().mean().sqrt()),
+        ("you returned one squared error per value: average them into one number.", d.square()),
+        ("you averaged over positions only, one value per channel: average over all n = C*H*W values.",
+         d.square().mean(dim=(2, 3))),
+    ]
+    shapes = {(C,): "one value per channel: average over every value, n = C*H*W.",
+              (H, W): "one value per position: average over every value, n = C*H*W."}
+    _compare(_call(fn, F_G, F_C, call=call), d.square().mean(), call, wrong, shapes)
+    return "content_mse is the deck's 1/n * sum (F_C - F_G)^2, the same as nt.content_loss."
+
+
+@exercise("05.2", "content_loss_at")
+def check_content_loss_at(fn, model=None) -> str:
+    """Exercise 05.2: fn(model, generated, content, layer) -> content loss of two images at one layer.
+
+    model: the notebook's VGG19 (default: a small random-weight VGG19 on the CPU, for speed).
+    """
+    from .losses import content_loss
+    from .vgg import LAYER_NAMES, load_vgg19
+
+    if model is None:
+        model = load_vgg19(weights="random", device="cpu")
+    generator = torch.Generator().manual_seed(111)
+    generated, content = torch.rand(2, 1, 3, 32, 32, generator=generator)
+    with torch.no_grad():
+        F_G, F_C = (model.extract(image, LAYER_NAMES) for image in (generated, content))
+        losses = {name: content_loss(F_G[name], F_C[name]).double().cpu() for name in LAYER_NAMES}
+    for layer in ("conv4_2", "relu2_1"):
+        call = f"content_loss_at(model, generated, content, {layer!r})"
+        twin = layer.replace("conv", "relu") if layer.startswith("conv") else layer.replace("relu", "conv")
+        wrong = [
+            (f"you compared the feature maps of {twin}, not {layer}: pre- and post-ReLU maps differ, "
+             "reluB_K = max(0, convB_K). Extract exactly the layer you are given.", losses[twin]),
+            *[(f"you compared the feature maps of {other}, not {layer}: extract the layer you are given, "
+               "model.extract(image, [layer])[layer].", losses[other]) for other in LAYER_NAMES if other not in (layer, twin)],
+            ("you compared the images' pixels: run both images through the network first, "
+             "model.extract(image, [layer])[layer].", (generated - content).square().mean().double()),
+            ("you summed the squared errors: the content loss is their mean (divide by n = C*H*W).",
+             (F_G[layer] - F_C[layer]).square().sum().double().cpu()),
+        ]
+        got = _call(fn, model, generated, content, layer, call=call)
+        _compare(got, losses[layer], call, wrong, rtol=1e-4, atol=1e-12)
+    return "content_loss_at extracts the asked-for layer and compares it like nt.content_loss."
+
+
+# --- notebook 06 ---
+# Style loss: one layer's Gram MSE, then the weighted sum over layers.
+
+
+def _gram_hw(F: torch.Tensor) -> torch.Tensor:
+    """(1, C, H, W) -> (C, C): M M^T / (H*W), written out here as the checkers' reference."""
+    _, C, H, W = F.shape
+    M = F.reshape(C, H * W)
+    return M @ M.T / (H * W)
+
+
+@exercise("06.1", "layer_style_loss")
+def check_layer_style_loss(fn) -> str:
+    """Exercise 06.1: fn(F_G, F_S) for (1, C, H, W) maps -> E = mean over C^2 entries of (G - A)^2, Grams "hw"."""
+    C, H, W = 3, 4, 5
+    F_G = torch.relu(_randn((1, C, H, W), seed=121, mean=0.3))
+    F_S = torch.relu(_randn((1, C, H, W), seed=122, mean=0.6, scale=1.5))
+    M_G, M_S = F_G.reshape(C, H * W), F_S.reshape(C, H * W)
+    G, A = _gram_hw(F_G), _gram_hw(F_S)
+    Mc_G, Mc_S = _centred(M_G), _centred(M_S)
+    D = F_G - F_S
+    call = f"layer_style_loss(F_G, F_S) for feature maps of shape (1, {C}, {H}, {W})"
+    wrong = [
+        (f"you forgot to normalise the Gram matrices: divide M M^T by H*W = {H * W}.", ((M_G @ M_G.T - M_S @ M_S.T) ** 2).mean()),
+        (f"you divided the Gram matrices by C*H*W ('chw'); nt.style_loss uses 'hw': divide by H*W = {H * W} only.",
+         ((G - A) / C).square().mean()),
+        (f"you divided the Gram matrices by H*W - 1: that is the covariance's n - 1; the Gram matrix "
+         f"averages over the H*W = {H * W} positions.", ((G - A) * (H * W) / (H * W - 1)).square().mean()),
+        ("you included Gatys et al.'s factor 1/4; nt.style_loss leaves it out (its E_l is the paper's times 4).",
+         (G - A).square().mean() / 4),
+        (f"you summed over the C x C entries; average them (divide by C^2 = {C * C}).", (G - A).square().sum()),
+        ("you compared the feature maps themselves: that is the content loss. Compare their Gram matrices.",
+         D.square().mean()),
+        ("you took the Gram matrix of the difference, Gram(F_G - F_S); take the difference of the Gram "
+         "matrices, Gram(F_G) - Gram(F_S).", _gram_hw(D).square().mean()),
+        ("you computed M^T M (positions by positions); the Gram matrix is M M^T, channels by channels.",
+         ((M_G.T @ M_G - M_S.T @ M_S) / (H * W)).square().mean()),
+        ("you centred the features (that makes a covariance); the Gram matrix uses them as they are.",
+         ((Mc_G @ Mc_G.T - Mc_S @ Mc_S.T) / (H * W)).square().mean()),
+        ("you returned the norm ||G - A||; the loss is the mean of the squared differences.",
+         (G - A).norm()),
+        ("you returned the root of the mean squared difference: leave out the square root.",
+         (G - A).square().mean().sqrt()),
+        ("you returned the squared differences of every entry: average them into one number.", (G - A).square()),
+    ]
+    shapes = {(C, C): "that is a C x C matrix: average its squared differences into one number.",
+              (1, C, C): "that is a C x C matrix: average its squared differences into one number."}
+    _compare(_call(fn, F_G, F_S, call=call), (G - A).square().mean(), call, wrong, shapes)
+    return "layer_style_loss is the style loss of one layer, as nt.style_loss computes it."
+
+
+@exercise("06.2", "style_loss_by_hand")
+def check_style_loss_by_hand(fn) -> str:
+    """Exercise 06.2: fn(target_features, style_grams) -> sum over style_grams' layers of (1/L) * E_l."""
+    sizes = {"relu1_1": (2, 6, 6), "relu2_1": (4, 3, 3), "relu3_1": (8, 2, 2)}
+    target_features, style_grams, seed = {}, {}, 131
+    for name, (C, H, W) in sizes.items():
+        target_features[name] = torch.relu(_randn((1, C, H, W), seed=seed, mean=0.3))
+        style_grams[name] = _gram_hw(torch.relu(_randn((1, C, H, W), seed=seed + 1, mean=0.5)))[None]
+        seed += 2
+    target_features["relu4_2"] = _randn((1, 16, 1, 1), seed=seed)  # a content layer: not a style layer
+    names, L = list(sizes), len(sizes)
+    E = {n: (_gram_hw(target_features[n])[None] - style_grams[n]).square().mean() for n in names}
+    raw = {n: (_gram_hw(target_features[n])[None] * (sizes[n][1] * sizes[n][2]) - style_grams[n]).square().mean()
+           for n in names}
+    call = "style_loss_by_hand(target_features, style_grams)"
+    wrong = [
+        (f"you added the layers without their weights w_l = 1/L: with L = {L} layers that is {L} times too much.",
+         sum(E.values())),
+        (f"you used only the last layer, {names[-1]}; the style loss is applied on many layers: add "
+         "w_l * E_l for every layer of style_grams.", E[names[-1]]),
+        (f"you used only the first layer, {names[0]}; add w_l * E_l for every layer of style_grams.", E[names[0]]),
+        (f"you used only the last layer's share, E_{names[-1]} / L: add up the layers.", E[names[-1]] / L),
+        ("you compared M M^T of the target with the style Grams, which are divided by H*W ('hw'): "
+         "normalise the target's Gram the same way.", sum(raw.values()) / L),
+        (f"you divided the sum by L twice (L^2 = {L * L}): the weights are w_l = 1/L.", sum(E.values()) / L**2),
+    ]
+    try:
+        got = _call(fn, target_features, style_grams, call=call)
+    except CheckFailed as failure:
+        if "KeyError" not in str(failure):
+            raise
+        raise CheckFailed(f"{failure}; loop over the layers of style_grams: target_features may hold "
+                          "more layers (here the content layer relu4_2).") from None
+    _compare(got, sum(E.values()) / L, call, wrong, {(L,): "one value per layer: add them up, weighted by 1/L."})
+    return "style_loss_by_hand matches nt.style_loss: the mean of the layers' Gram MSEs."
+
+
+# --- notebook 07 ---
+# The loop: a trainable target image, and the optimiser's steps.
+
+
+@exercise("07.1", "make_target")
+def check_make_target(fn) -> str:
+    """Exercise 07.1: fn(content_image, preprocessing) -> leaf tensor requiring grad, = preprocessing(content_image)."""
+    from .vgg import CAFFE_PREPROCESSING as prep
+
+    content_image = torch.rand(1, 3, 6, 5, generator=torch.Generator().manual_seed(141))
+    call = "make_target(content_image, preprocessing)"
+    got = _call(fn, content_image, prep, call=call)
+    if not isinstance(got, torch.Tensor):
+        raise CheckFailed(f"{call} returned {type(got).__name__}; return a torch tensor the optimiser can update.")
+    wrong = [
+        ("your target is the content image in pixel space, RGB in [0, 1]; the network (and the optimiser) "
+         "work in its input space: start from preprocessing(content_image).", content_image.double()),
+        ("you applied preprocessing.inverse; preprocessing(content_image) turns the picture into the "
+         "network's input.", prep.inverse(content_image).double()),
+    ]
+    shapes = {(3, 6, 5): "you dropped the batch dimension: keep (1, 3, H, W), the shape the network takes."}
+    _compare(got.detach(), prep(content_image).double(), call, wrong, shapes, rtol=1e-5, atol=1e-4)
+    if not got.requires_grad:
+        raise CheckFailed("your target does not require gradients, so back-propagation cannot reach it: "
+                          "call .requires_grad_(True) on it.")
+    if not got.is_leaf:
+        raise CheckFailed("your target is not a leaf tensor (it is computed from another tensor that requires "
+                          "grad), and torch.optim only updates leaves: .detach() it, then .requires_grad_(True).")
+    return "make_target makes a trainable copy of the content image in the network's input space."
+
+
+def _adam_losses(loss_fn, x0: torch.Tensor, steps: int, lr: float, *, zero_grad: bool = True,
+                 new_optimizer: bool = False, sgd: bool = False, after: bool = False) -> list[float]:
+    """The reference loop of exercise 07.2; the keywords make the typical mistakes."""
+    x = x0.clone().requires_grad_(True)
+    make = (lambda: torch.optim.SGD([x], lr=lr)) if sgd else (lambda: torch.optim.Adam([x], lr=lr))
+    optimizer, losses = make(), []
+    for _ in range(steps):
+        if new_optimizer:
+            optimizer = make()
+        if zero_grad:
+            optimizer.zero_grad()
+        loss = loss_fn(x)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss_fn(x).item() if after else loss.item())
+    return losses
+
+
+@exercise("07.2", "optimise")
+def check_optimise(fn) -> str:
+    """Exercise 07.2: fn(target, loss_fn, steps, lr) -> list of losses; Adam updates target in place."""
+    A = _randn((5, 3), seed=151)
+    b = _randn((5,), seed=152)
+
+    def loss_fn(x):
+        return ((A @ x - b) ** 2).sum()
+
+    x0 = _randn((3,), seed=153)
+    steps, lr = 6, 0.3
+    call = f"optimise(target, loss_fn, steps={steps}, lr={lr})"
+    target = x0.clone().requires_grad_(True)
+    try:
+        got = fn(target, loss_fn, steps, lr)
+    except NotImplementedError:
+        raise NotSolved() from None
+    except Exception as error:
+        raise CheckFailed(f"{call} raised {type(error).__name__}: {_one_line(error)}") from None
+    if got is None:
+        raise CheckFailed(f"{call} returned None: did you forget `return losses`?")
+    if got is Ellipsis:
+        raise NotSolved()
+    try:
+        got = [float(v) for v in got]
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{call} should return a list of {steps} numbers, one loss per step.") from None
+    if len(got) != steps:
+        raise CheckFailed(f"{call} returned {len(got)} losses; return one per step, {steps} in all.")
+
+    def run(**mistake):
+        return torch.tensor(_adam_losses(loss_fn, x0, steps, lr, **mistake), dtype=torch.float64)
+
+    wrong = [
+        ("you forgot optimizer.zero_grad(): PyTorch adds each new gradient to the old ones, so every "
+         "step follows the sum of all gradients so far.", run(zero_grad=False)),
+        ("you created the optimiser inside the loop: Adam's running averages restart at every step. "
+         "Create it once, before the loop.", run(new_optimizer=True)),
+        ("you created the optimiser inside the loop and never zeroed the gradients.",
+         run(new_optimizer=True, zero_grad=False)),
+        ("that is plain gradient descent (torch.optim.SGD); this exercise asks for torch.optim.Adam.", run(sgd=True)),
+        ("you recorded each loss after its update; record the loss you back-propagate, before "
+         "optimizer.step().", run(after=True)),
+    ]
+    _compare(torch.tensor(got, dtype=torch.float64), run(), "your losses", wrong, rtol=1e-6, atol=1e-9)
+    x = x0.clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([x], lr=lr)
+    for _ in range(steps):
+        optimizer.zero_grad()
+        loss_fn(x).backward()
+        optimizer.step()
+    if not torch.allclose(target.detach(), x.detach(), rtol=1e-6, atol=1e-9):
+        raise CheckFailed("your losses are right, but the tensor passed in as target did not end where Adam "
+                          "takes it: update target itself (torch.optim.Adam([target], lr=lr)), not a copy, "
+                          "as style transfer updates the pixels of the target image.")
+    return "optimise is the deck's last step: back-propagate into the target and let Adam update it."
