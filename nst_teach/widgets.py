@@ -125,8 +125,10 @@ class Explorer:
         wide = w.Layout(width="300px")
         self.content = w.Dropdown(description="content", layout=wide)
         self.style = w.Dropdown(description="style", layout=wide)
-        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="upload content")
-        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload style")
+        self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="upload",
+                                           tooltip="use a picture of your own as the content")
+        self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload",
+                                         tooltip="use a picture of your own as the style")
         self._set_options(self.content, self._content_sources, self._pick(content, self._content_sources, "tubingen", "grace_hopper"))
         self._set_options(self.style, self._style_sources, self._pick(style, self._style_sources, "starry_night", "swirls"))
 
@@ -154,9 +156,10 @@ class Explorer:
         self.progress = w.IntProgress(value=0, min=0, max=self.budget.value, description="0 / %d" % self.budget.value,
                                       style={"description_width": "initial"})
         self.status = w.HTML(value="Pick images and settings, then press Run.")
-        self.style_thumb = w.Image(format="png", layout=w.Layout(max_width="160px"))
-        self.preview = w.Image(format="png", layout=w.Layout(max_width="384px"))
-        self.curves = w.Image(format="png", layout=w.Layout(max_width="340px"))
+        # Fixed display widths, natural heights: a 64-pixel run is shown as large as a 256-pixel one.
+        self.style_thumb = w.Image(format="png", layout=w.Layout(width="160px", height="auto"))
+        self.preview = w.Image(format="png", layout=w.Layout(width="320px", height="auto"))
+        self.curves = w.Image(format="png", layout=w.Layout(width="336px", height="auto"))
         self.curves.value = loss_curves_png([])
 
         self.run_button.on_click(lambda _: self.run())
@@ -178,8 +181,13 @@ class Explorer:
             w.HBox([self.size, self.budget, self.init]),
             w.HBox([self.run_button, self.stop_button, self.progress]),
             self.status,
-            w.HBox([self.style_thumb, self.preview, self.curves]),
+            w.HBox([self.style_thumb, self.preview, self.curves], layout=w.Layout(align_items="flex-start")),
         ])
+        # CSS classes name the parts for styling and for the browser test (tests/test_browser.py).
+        for part, name in ((self.widget, "explorer"), (self.run_button, "run"), (self.stop_button, "stop"),
+                           (self.progress, "progress"), (self.status, "status"), (self.preview, "preview"),
+                           (self.curves, "curves"), (self.ratio, "ratio")):
+            part.add_class(f"nst-{name}")
 
     # ------------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs):
@@ -416,6 +424,7 @@ class StatsExplorer:
             s.observe(lambda _: self.update(), "value")
         self.widget = w.VBox([w.HBox([self.rho, self.scale, self.mean], layout=w.Layout(flex_flow="row wrap")),
                               self.image, self.caption])
+        self.widget.add_class("nst-stats-explorer")
         self.update()
 
     def update(self) -> None:
