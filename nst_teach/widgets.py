@@ -191,7 +191,7 @@ class Explorer:
 
     # ------------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs):
-        return self.widget._repr_mimebundle_(**kwargs)
+        return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         state = "running" if self.running else f"result: {self.result.stop_reason}" if self.result else "not run yet"
@@ -463,6 +463,7 @@ class StatsExplorer:
         bundle = self.widget._repr_mimebundle_(**kwargs)
         # A picture of the current state, shown where widgets cannot run (static views, slides).
         bundle["image/png"] = base64.b64encode(self.image.value).decode("ascii")
+        bundle["text/plain"] = repr(self)
         return bundle
 
     def __repr__(self) -> str:
