@@ -885,3 +885,273 @@ def check_optimise(fn) -> str:
                           "takes it: update target itself (torch.optim.Adam([target], lr=lr)), not a copy, "
                           "as style transfer updates the pixels of the target image.")
     return "optimise is the deck's last step: back-propagate into the target and let Adam update it."
+
+
+# --- notebook 08 ---
+# The paper's Figure 3: its alpha/beta ratio in this package's units, and the content layer's size.
+
+
+def _paper_ratio_cases() -> tuple[torch.Tensor, torch.Tensor]:
+    """(ratios, n_values): paper alpha/beta ratios and N*M sizes of a content layer, as float64."""
+    ratios = torch.tensor([1e-3, 1e-4, 1e-2], dtype=torch.float64)
+    n_values = torch.tensor([46_080.0, 442_368.0, 1_000.0], dtype=torch.float64)
+    return ratios, n_values
+
+
+@exercise("08.1", "paper_to_ours")
+def check_paper_to_ours(fn) -> str:
+    """Exercise 08.1: fn(ratio, n_values) -> our beta/alpha for the paper's alpha/beta = ratio: 1 / (2 * n_values * ratio)."""
+    ratios, n = _paper_ratio_cases()
+    got = []
+    for r, nm in zip(ratios.tolist(), n.tolist(), strict=True):
+        call = f"paper_to_ours({r:g}, {nm:g})"
+        got.append(_tensor(_call(fn, r, nm, call=call), call).reshape(-1))
+        if got[-1].numel() != 1:
+            raise CheckFailed(f"{call} returned {got[-1].numel()} numbers; return one: our beta / alpha.")
+    got = torch.cat(got)
+    wrong = [
+        ("your answer is 4 times too large: you forgot that the paper's E_l carries 1/4 and ours does not "
+         "(ours = 4 E_l), so the paper's style loss is ours / 4.", 2 / (n * ratios)),
+        ("your answer is 16 times too large: you used the factor 4 the wrong way round. Ours = 4 E_l, so "
+         "the paper's style loss is ours / 4, not 4 x ours.", 8 / (n * ratios)),
+        ("your answer is a quarter of the right one: you applied the paper's 1/4 twice; ours = 4 E_l "
+         "already, so divide our style loss by 4 once.", 1 / (8 * n * ratios)),
+        ("your answer is half the right one: you forgot the 1/2 in the paper's content loss, "
+         "1/2 * sum (F - P)^2 = (N*M / 2) x our mean.", 1 / (4 * n * ratios)),
+        ("your answer is twice the right one: you forgot both the 1/2 of the paper's content loss and the "
+         "1/4 of its style loss.", 1 / (n * ratios)),
+        ("you forgot N*M: the paper's content loss is a sum over the N*M values of the content layer, "
+         "ours is their mean, so the paper's is N*M/2 times ours.", 1 / (2 * ratios)),
+        ("you forgot N*M and the factor 4 of the style loss.", 2 / ratios),
+        ("you inverted the ratio: that is alpha/beta; return our beta/alpha (large when the paper's "
+         "alpha/beta is small).", 2 * n * ratios),
+        ("you multiplied by the paper's ratio instead of dividing by it: the paper gives alpha/beta, "
+         "we want beta/alpha.", ratios / (2 * n)),
+        ("you multiplied by N*M instead of dividing by it: the content term grows with N*M in the paper, "
+         "so its style weight shrinks in our units.", n / (2 * ratios)),
+    ]
+    _compare(got, 1 / (2 * n * ratios), "your beta/alpha values", wrong, rtol=1e-6, atol=0)
+    return "paper_to_ours translates the paper's alpha/beta into our beta/alpha: 1 / (2 N M ratio)."
+
+
+def _content_values(height: int, width: int, channels: int = 512, pools: int = 3, ceil: bool = False) -> float:
+    h, w = height, width
+    for _ in range(pools):
+        h, w = (-(-h // 2), -(-w // 2)) if ceil else (h // 2, w // 2)
+    return float(channels * h * w)
+
+
+@exercise("08.2", "content_values")
+def check_content_values(fn) -> str:
+    """Exercise 08.2: fn(height, width) -> N*M of relu4_2 for an image of height x width px: 512 * (h//8) * (w//8)."""
+    sizes = [(85, 73), (128, 109), (100, 75), (512, 436)]
+    got = []
+    for height, width in sizes:
+        call = f"content_values({height}, {width})"
+        got.append(_tensor(_call(fn, height, width, call=call), call).reshape(-1))
+        if got[-1].numel() != 1:
+            raise CheckFailed(f"{call} returned {got[-1].numel()} numbers; return one: N * M.")
+    got = torch.cat(got)
+
+    def table(**mistake) -> torch.Tensor:
+        return torch.tensor([_content_values(h, w, **mistake) for h, w in sizes], dtype=torch.float64)
+
+    wrong = [
+        ("you rounded up: MaxPool2d(2, 2) drops an odd last row or column, so each pooling rounds down "
+         "(85 -> 42 -> 21 -> 10).", table(ceil=True)),
+        ("you halved the image four times: relu4_2 comes after pool1, pool2 and pool3 but before pool4, "
+         "so M = (h // 8) * (w // 8).", table(pools=4)),
+        ("you halved the image only twice: pool3 comes before block 4, so relu4_2 is 1/8 of the image "
+         "on each side.", table(pools=2)),
+        ("you returned M alone, the positions: N*M also counts the N = 512 channels of relu4_2.", table(channels=1)),
+        ("block 4 has 512 channels, not 256 (256 is block 3).", table(channels=256)),
+        ("you counted the image's pixels: the content loss is taken at relu4_2, 512 channels at 1/8 of the "
+         "image's height and width.", torch.tensor([float(h * w) for h, w in sizes], dtype=torch.float64)),
+        ("you divided height * width by 64 without rounding: each pooling rounds down on its own, "
+         "M = (h // 8) * (w // 8).", torch.tensor([512.0 * h * w / 64 for h, w in sizes], dtype=torch.float64)),
+    ]
+    _compare(got, table(), "your N*M values", wrong, rtol=1e-9, atol=0)
+    return "content_values counts relu4_2's values: N = 512 channels times M = (h // 8) * (w // 8) positions."
+
+
+# --- notebook 09 ---
+# Controls (Gatys et al. 2017): luminance for colour preservation, and blended style targets.
+
+
+@exercise("09.1", "luminance_of")
+def check_luminance_of(fn) -> str:
+    """Exercise 09.1: fn(image) for an RGB image (1, 3, H, W) in [0, 1] -> Y = .299 R + .587 G + .114 B, (1, 1, H, W)."""
+    image = torch.rand(1, 3, 5, 4, generator=torch.Generator().manual_seed(161), dtype=torch.float64)
+    R, G, B = image[:, 0:1], image[:, 1:2], image[:, 2:3]
+    expected = 0.299 * R + 0.587 * G + 0.114 * B
+    call = "luminance_of(image) for an image of shape (1, 3, 5, 4)"
+    got = _tensor(_call(fn, image, call=call), call)
+    if got.shape == (1, 5, 4) or got.shape == (5, 4):
+        raise CheckFailed(f"{call} has {_shape(got)}: keep the channel dimension, (1, 1, H, W) "
+                          "(image[:, 0:1] keeps it, image[:, 0] drops it).")
+    if got.shape == (1, 3, 5, 4):
+        raise CheckFailed(f"{call} has three channels: return one, Y = 0.299 R + 0.587 G + 0.114 B, of shape (1, 1, H, W).")
+    wrong = [
+        ("you swapped red and blue (0.114 R + 0.587 G + 0.299 B): the image is RGB, channel 0 is red. "
+         "BGR is only the Caffe network's input order, not the picture's.", 0.114 * R + 0.587 * G + 0.299 * B),
+        ("you averaged the three channels: the eye is most sensitive to green and least to blue, "
+         "so Y = 0.299 R + 0.587 G + 0.114 B.", image.mean(dim=1, keepdim=True)),
+        ("you used the weights 299, 587, 114 without dividing by 1000: they must sum to 1, "
+         "so that white (1, 1, 1) keeps luminance 1.", 1000 * expected),
+        ("you scaled Y to 0-255: keep the picture's units, [0, 1].", 255 * expected),
+        ("you mixed up the weights of green and blue (0.299 R + 0.114 G + 0.587 B).", 0.299 * R + 0.114 * G + 0.587 * B),
+    ]
+
+    def explain(got):
+        white = _tensor(_call(fn, torch.ones(1, 3, 2, 2, dtype=torch.float64), call="luminance_of(white)"), "luminance_of(white)")
+        total = white.reshape(-1)[0].item()
+        if not math.isclose(total, 1.0, rel_tol=1e-6):
+            return (f"white (1, 1, 1) should have luminance 1, yours gives {total:.4g}: your weights sum to "
+                    f"{total:.4g}, not 1. Use 0.299, 0.587 and 0.114.")
+        if (got - expected).abs().max() < 0.02:
+            return "close, but not the NTSC weights: use exactly Y = 0.299 R + 0.587 G + 0.114 B."
+        return None
+
+    _compare(got, expected, call, wrong, explain=explain, rtol=1e-6, atol=1e-9)
+    return "luminance_of is Y = 0.299 R + 0.587 G + 0.114 B, the same as nst_teach.color.luminance."
+
+
+@exercise("09.2", "blend_grams")
+def check_blend_grams(fn) -> str:
+    """Exercise 09.2: fn(grams, weights) -> sum_i (w_i / sum w) * G_i, one blended (C, C) target."""
+    cases = [([3.0, 1.0], 171), ([0.2, 0.5, 0.8], 172)]
+    for weights, seed in cases:
+        k = len(weights)
+        grams = [_gram_hw(torch.relu(_randn((1, 4, 3, 3), seed=seed + 10 * i, mean=0.4))) for i in range(k)]
+        w = torch.tensor(weights, dtype=torch.float64)
+        stack = torch.stack(grams)
+        weighted = (w[:, None, None] * stack).sum(0)
+        call = f"blend_grams(grams, weights={weights})"
+        wrong = [
+            (f"you did not normalise the weights: they sum to {w.sum().item():g}, so your target is "
+             f"{w.sum().item():g} times too large. Divide each weight by their sum.", weighted),
+            (f"you divided by the number of styles ({k}) instead of the sum of the weights "
+             f"({w.sum().item():g}): normalise with w_i / sum(w).", weighted / k),
+            ("you ignored the weights and averaged the Gram matrices.", stack.mean(0)),
+            ("you paired the weights with the Gram matrices in reverse order: weights[i] belongs to grams[i].",
+             (w.flip(0)[:, None, None] * stack).sum(0) / w.sum()),
+            ("you squared the weights: use w_i / sum(w).", (w[:, None, None] ** 2 * stack).sum(0) / (w**2).sum()),
+        ]
+        shapes = {(k, 4, 4): "one Gram matrix per style: add them up into one target of shape (C, C)."}
+        _compare(_call(fn, grams, weights, call=call), weighted / w.sum(), call, wrong, shapes)
+    return "blend_grams makes one target, sum_i (w_i / sum w) G_i, as nt.stylize does with style_weights."
+
+
+# --- notebook 10 ---
+# Under the hood: reading a run's history, evaluations and time to reach a loss.
+
+
+def _bumpy_history() -> list[dict[str, float]]:
+    """A made-up stylize history: total loss falling with two bumps, as L-BFGS runs do."""
+    totals = [100.0, 60.0, 35.0, 41.0, 22.0, 18.0, 19.5, 12.0, 9.0, 8.5]
+    return [{"content": 0.4 * t, "style": 600.0 - 5 * t, "tv": 0.0, "total": t} for t in totals]
+
+
+def _first_at_or_below(history, threshold, key="total"):
+    return next((i for i, h in enumerate(history) if h[key] <= threshold), None)
+
+
+@exercise("10.1", "evals_to_reach")
+def check_evals_to_reach(fn) -> str:
+    """Exercise 10.1: fn(history, threshold) -> how many evaluations until history's total first is <= threshold (None if never)."""
+    history = _bumpy_history()
+    n = len(history)
+    for threshold in (40.0, 19.0, 150.0, 5.0):
+        call = f"evals_to_reach(history, {threshold:g})"
+        got = _call_maybe_none(fn, history, threshold, call=call)
+        i = _first_at_or_below(history, threshold)
+        if i is None:
+            if got is not None:
+                raise CheckFailed(f"{call} returned {got!r}, but the loss never gets to {threshold:g} "
+                                  "in this run: return None then (a number would look like a real count).")
+            continue
+        if got is None:
+            raise CheckFailed(f"{call} returned None, but the loss gets to {threshold:g} at evaluation {i + 1}.")
+        got = _number(got, call)
+        last = max(j for j, h in enumerate(history) if h["total"] > threshold) + 1 if threshold < history[0]["total"] else 0
+        mistakes = [
+            (i, "off by one: that is the index of history; evaluations count from 1, so history[i] "
+                "is evaluation i + 1."),
+            (i + 2, "one too many: history[i] is evaluation i + 1."),
+            (n, f"you returned the run's whole number of evaluations, {n}: count only those until the "
+                "loss first reaches the threshold."),
+            (history[i]["total"], "you returned the loss itself; return how many evaluations it took."),
+            (last + 1, "you counted from the last time the loss was above the threshold: L-BFGS can bounce "
+                       "back up; return the FIRST evaluation at or below it."),
+        ]
+        for key in ("content", "style"):
+            j = _first_at_or_below(history, threshold, key)
+            mistakes.append(((j + 1) if j is not None else -1,
+                             f"you looked at the {key} loss; compare the total loss, history[i]['total']."))
+        if got != i + 1:
+            for value, message in mistakes:
+                if math.isclose(got, value):
+                    raise CheckFailed(f"{call} gave {got:g}: {message}")
+            raise CheckFailed(f"{call} gave {got:g}, expected {i + 1} (the loss first falls to "
+                              f"{history[i]['total']:g} at evaluation {i + 1}).")
+    return "evals_to_reach counts function evaluations from 1, the first time the loss gets there."
+
+
+@exercise("10.2", "time_to_reach")
+def check_time_to_reach(fn) -> str:
+    """Exercise 10.2: fn(history, stamps, started, threshold) -> seconds from started to the end of the first evaluation with total <= threshold."""
+    history = _bumpy_history()
+    started = 1000.0  # time.perf_counter() values are seconds since some arbitrary moment
+    stamps = [started + 0.5 + 0.3 * k + 0.01 * k * k for k in range(len(history))]
+    for threshold in (40.0, 10.0, 5.0):
+        call = f"time_to_reach(history, stamps, started, {threshold:g})"
+        got = _call_maybe_none(fn, history, stamps, started, threshold, call=call)
+        i = _first_at_or_below(history, threshold)
+        if i is None:
+            if got is not None:
+                raise CheckFailed(f"{call} returned {got!r}, but the loss never gets to {threshold:g}: return None.")
+            continue
+        if got is None:
+            raise CheckFailed(f"{call} returned None, but the loss gets to {threshold:g} at evaluation {i + 1}.")
+        got = _number(got, call)
+        right = stamps[i] - started
+        mistakes = [
+            (stamps[i], "you returned the raw time stamp: time.perf_counter() counts from an arbitrary "
+                        "moment, subtract the run's start, stamps[i] - started."),
+            (stamps[i - 1] - started, "off by one: that is the end of the evaluation BEFORE the one that "
+                                      "reached the threshold; stamps[i] belongs to history[i]."),
+            (stamps[min(i + 1, len(stamps) - 1)] - started, "off by one: stamps[i] (not stamps[i + 1]) is the "
+                                                            "end of evaluation history[i]."),
+            (stamps[-1] - started, "you returned the whole run's time: stop at the first evaluation that "
+                                   "reaches the threshold."),
+            (float(i + 1), "you returned the number of evaluations; this asks for seconds."),
+            (float(i), "you returned an index; this asks for seconds."),
+        ]
+        if not math.isclose(got, right, rel_tol=1e-9):
+            for value, message in mistakes:
+                if math.isclose(got, value, rel_tol=1e-9):
+                    raise CheckFailed(f"{call} gave {got:.4g}: {message}")
+            raise CheckFailed(f"{call} gave {got:.4g}, expected {right:.4g} s (evaluation {i + 1}).")
+    return "time_to_reach measures seconds from the start to the first evaluation that reaches the loss."
+
+
+def _call_maybe_none(fn, *args, call: str):
+    """Like _call, but None is an allowed answer ("never")."""
+    if not callable(fn):
+        raise CheckFailed(f"expected a function, got {type(fn).__name__}: pass the function itself, without ().")
+    try:
+        result = fn(*args)
+    except NotImplementedError:
+        raise NotSolved() from None
+    except Exception as error:
+        raise CheckFailed(f"{call} raised {type(error).__name__}: {_one_line(error)}") from None
+    if result is Ellipsis:
+        raise NotSolved()
+    return result
+
+
+def _number(value, call: str) -> float:
+    t = _tensor(value, call)
+    if t.numel() != 1:
+        raise CheckFailed(f"{call} returned {_shape(t)}; return one number.")
+    return float(t.reshape(()).item())
