@@ -6,12 +6,14 @@ content MSE and style MSE of Gram matrices -> loss = alpha * content + beta * st
 back-propagate into the target image's pixels.
 
 The image is optimised in the network's own input space (for the Caffe weights: BGR, 0-255, mean
-subtracted). Measured: optimising pixels in [0, 1] while the network sees 0-255 input left
-plain L-BFGS stuck at the starting point (style loss ratio 1.0 after 100 evaluations) or NaN,
-while the same optimiser on the network's input space cut the style loss 140-fold.
-L-BFGS runs without a line search, as in jcjohnson/neural-style: measured at 96 px on three image
-pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss tenfold against 8-15
-without, and reached the same loss after 150.
+subtracted), where the optimiser's steps are in the units the network sees. Measured
+(benchmarks/README.md): the PyTorch tutorial's way, L-BFGS on pixels in [0, 1] clamped after each
+evaluation, reaches the same loss but 3.4 times later at 256 px on the paper's images; without the
+clamp it stalled or returned NaN in our first tests.
+L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style: measured
+at 96 px on three image pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss
+tenfold against 8-15 without, and reached the same loss after 150. Its history holds 100 pairs:
+at 128 px, 300 evaluations, 20 pairs ended 1-2% higher and 50 pairs 0.3-0.5% higher.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import torch.nn.functional as nnf
 from . import __version__
 from .color import luminance, match_color, match_luminance, with_colors_of
 from .images import load_image, save_image
+from .lbfgs import LBFGS
 from .losses import content_loss, layer_weights, style_loss, style_targets, tv_loss
 from .presets import pick_device, preset
 from .vgg import LAYER_INDEX, VGG19Features, check_layers, load_vgg19, min_side
@@ -39,6 +42,7 @@ STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 OPTIMIZERS = ("lbfgs", "adam")
 INITS = ("content", "noise", "style")
 PRESERVE_COLOR = (None, "luminance", "histogram")
+LBFGS_HISTORY = 100
 
 
 class NonFiniteLossWarning(RuntimeWarning):
@@ -160,6 +164,8 @@ def stylize(
     if int(levels) != levels or levels < 1:
         raise ValueError(f"levels must be a whole number >= 1, got {levels!r}")
     alpha, beta, tv_weight = (_check_number(n, v) for n, v in (("alpha", alpha), ("beta", beta), ("tv_weight", tv_weight)))
+    if alpha == beta == tv_weight == 0:
+        raise ValueError("nothing to optimise: alpha, beta and tv_weight are all 0; give at least one a positive weight")
     _check_number("style_scale", style_scale, 1e-3)
     dev = pick_device(device if model is None else model.device)
     defaults = preset(dev)
@@ -231,12 +237,12 @@ def stylize(
         start = torch.rand(content_image.shape, generator=gen).to(dev)
     z = prep(start).detach().contiguous().requires_grad_(True)
 
-    net_layers = list(dict.fromkeys(content_layers + style_layers))
+    # A term whose weight is 0 is not computed, and the network runs only as deep as the terms
+    # in use need; such a term reads NaN in the history.
+    use_content, use_style = alpha > 0, beta > 0
+    net_layers = list(dict.fromkeys((content_layers if use_content else []) + (style_layers if use_style else [])))
     if optimizer == "lbfgs":
-        opt = torch.optim.LBFGS(
-            [z], lr=1.0, max_iter=max_evals, max_eval=max_evals, history_size=100,
-            line_search_fn=None, tolerance_grad=0.0, tolerance_change=0.0,
-        )
+        opt = LBFGS([z], lr=1.0, history_size=LBFGS_HISTORY)
     else:
         # lr is in image units ([0, 1] pixels); Adam's steps are in the network's input units.
         opt = torch.optim.Adam([z], lr=(lr or 0.02) * prep.scale / min(prep.std))
@@ -248,21 +254,24 @@ def stylize(
         from tqdm.auto import tqdm
 
         bar = tqdm(total=max_evals, desc="stylize", unit="eval", leave=True)
+    not_computed = z.new_full((), math.nan)
 
     def closure():
         if len(history) >= max_evals:
             raise _Stop("completed")
         opt.zero_grad(set_to_none=True)
-        image = prep.inverse(z)
-        features = model.forward_net(z, net_layers)
-        lc = sum(content_loss(features[n], content_targets[n]) for n in content_layers) / len(content_layers)
-        ls = style_loss(features, style_grams, layer_w)
-        lt = tv_loss(image) if tv_weight else image.new_zeros(())
-        total = alpha * lc + beta * ls + tv_weight * lt
-        losses = {"content": lc.item(), "style": ls.item(), "tv": lt.item(), "total": total.item()}
+        features = model.forward_net(z, net_layers) if net_layers else {}
+        lc = sum(content_loss(features[n], content_targets[n]) for n in content_layers) / len(content_layers) if use_content else not_computed
+        ls = style_loss(features, style_grams, layer_w) if use_style else not_computed
+        lt = tv_loss(prep.inverse(z)) if tv_weight else z.new_zeros(())
+        total = (alpha * lc if use_content else 0) + (beta * ls if use_style else 0) + tv_weight * lt
+        # Backward first, then one read of the four numbers: on a GPU the CPU waits once per
+        # evaluation, after the work is queued.
+        total.backward()
+        values = torch.stack((lc.detach(), ls.detach(), lt.detach(), total.detach())).tolist()
+        losses = dict(zip(("content", "style", "tv", "total"), values, strict=True))
         if not math.isfinite(losses["total"]):
             raise _Stop(f"non-finite loss at evaluation {len(history) + 1}")
-        total.backward()
         history.append(losses)
         if losses["total"] < best["total"]:
             best["total"], best["z"] = losses["total"], z.detach().clone()
@@ -275,16 +284,8 @@ def stylize(
 
     stop_reason = "completed"
     try:
-        if optimizer == "lbfgs":
-            while len(history) < max_evals:
-                n = len(history)
-                opt.step(closure)
-                if len(history) == n:  # L-BFGS converged and made no new evaluation
-                    stop_reason = "converged"
-                    break
-        else:
-            for _ in range(max_evals):
-                opt.step(closure)
+        for _ in range(max_evals):
+            opt.step(closure)
     except _Stop as stop:
         stop_reason = stop.reason
     except KeyboardInterrupt:
@@ -324,7 +325,10 @@ def stylize(
 
 def _coarse_to_fine(content, style, levels, size, max_evals, started, callback, kw) -> Result:
     """Run at size/2^(levels-1), upsample the result, refine at twice the size, ... up to ``size``."""
-    sizes = [max(8, round(size / 2 ** (levels - 1 - k))) for k in range(levels)]
+    # No level smaller than the deepest layer allows (its shorter side must keep a pixel there).
+    h, w = load_image(content).shape[-2:]
+    smallest = math.ceil(min_side(kw["content_layers"] + kw["style_layers"]) * max(h, w) / min(h, w))
+    sizes = [min(size, max(smallest, round(size / 2 ** (levels - 1 - k)))) for k in range(levels)]
     budgets = [max_evals // levels + (1 if k < max_evals % levels else 0) for k in range(levels)]
     history: list[dict[str, float]] = []
     first_init, result = kw["init"], None

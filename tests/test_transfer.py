@@ -174,6 +174,13 @@ def test_coarse_to_fine_splits_the_budget_and_ends_at_full_size(rand_model):
     assert r.settings["level_sizes"] == [32, 64, 128] and r.settings["levels"] == 3
 
 
+def test_coarse_to_fine_never_goes_below_what_the_deepest_layer_needs(rand_model):
+    # 80x128 and relu5_1 (16 px on the shorter side): the longest side may not drop below 26 px.
+    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=rand_model, levels=4,
+                   **small(size=64, max_evals=8))
+    assert r.settings["level_sizes"] == [26, 26, 32, 64] and r.image.shape == (1, 3, 40, 64)
+
+
 def test_too_small_an_image_for_the_layers_says_so(rand_model):
     with pytest.raises(ValueError, match="too small for relu5_1"):
         nt.stylize(torch.rand(1, 3, 10, 16), torch.rand(1, 3, 32, 32), model=rand_model, **small(size=16))
@@ -182,7 +189,7 @@ def test_too_small_an_image_for_the_layers_says_so(rand_model):
 def test_init_from_an_image_tensor(rand_model):
     start = torch.full((1, 3, 10, 10), 0.25)
     r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, init=start, alpha=0, beta=0,
-                   **small(size=20, max_evals=1))
+                   tv_weight=1.0, **small(size=20, max_evals=1))  # a flat start has no total variation
     torch.testing.assert_close(r.image, torch.full((1, 3, 20, 20), 0.25), atol=1e-5, rtol=0)
 
 
@@ -236,3 +243,27 @@ def test_out_of_memory_suggests_a_smaller_size_and_keeps_the_image(rand_model, m
         with pytest.warns(ResourceWarning, match="smaller size"):
             r = nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=rand_model, **small(size=48))
         assert r.evals == 3 and r.stop_reason.startswith("out of memory") and torch.isfinite(r.image).all()
+
+
+@pytest.mark.parametrize("zero", ["alpha", "beta"])
+def test_a_term_with_zero_weight_is_not_computed_and_the_net_stops_early(rand_model, zero):
+    deepest = []
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: deepest.append(k)) for k, m in enumerate(rand_model.features)]
+    try:
+        kw = {zero: 0.0}
+        r = nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=rand_model, content_layers=["relu1_1"],
+                       style_layers=["relu1_1", "relu5_1"] if zero == "beta" else ["relu2_1"], **kw, **small(max_evals=3))
+    finally:
+        for h in hooks:
+            h.remove()
+    # The optimisation passes (after the targets) run only as deep as the term in use needs.
+    used = "relu1_1" if zero == "beta" else "relu2_1"
+    assert max(deepest[-5:]) == nt.vgg.LAYER_INDEX[used]
+    skipped = "style" if zero == "beta" else "content"
+    assert all(h[skipped] != h[skipped] for h in r.history)  # NaN: not computed
+    assert all(h["total"] == h["total"] for h in r.history)
+
+
+def test_all_weights_zero_is_refused_up_front(rand_model):
+    with pytest.raises(ValueError, match="nothing to optimise"):
+        nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=rand_model, alpha=0, beta=0, **small())

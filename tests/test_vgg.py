@@ -138,7 +138,7 @@ class _Server:
         self.httpd.server_close()
 
 
-def test_torchvision_weights_download_from_local_server(tmp_path, monkeypatch):
+def test_torchvision_weights_download_from_local_server(tmp_path, monkeypatch, capfd):
     source = torchvision.models.vgg19(weights=None)
     state_file = tmp_path / "vgg19-test.pth"
     torch.save(source.state_dict(), state_file)
@@ -153,6 +153,8 @@ def test_torchvision_weights_download_from_local_server(tmp_path, monkeypatch):
         i = nt.LAYER_INDEX[name]
         assert torch.equal(model.features[i].weight, source.features[i].weight)
     assert model.preprocessing is vgg.IMAGENET_PREPROCESSING
+    out, err = capfd.readouterr()
+    assert str(tmp_path) not in out + err  # torch.hub's "Downloading ... to <cache path>" stays quiet
 
 
 def test_torchvision_weights_offline_says_what_to_do(tmp_path, monkeypatch):
