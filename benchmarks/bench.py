@@ -409,14 +409,16 @@ class TorchLBFGS(torch.optim.LBFGS):
 
 
 def measure_full_run(s: dict, model, log) -> dict:
-    """stylize with the device's preset size and budget, wall time with the model loaded: the package's
-    L-BFGS, torch's in its place, the package's again (A, B, A)."""
+    """stylize with the device's preset size and budget, wall time with the model loaded: the package as it
+    is, then with torch's L-BFGS in its place, then (CUDA) without CUDA graphs, then as it is again."""
     p = nt.preset(model.device)
+    variants = ["nst_teach", "torch L-BFGS"] + (["no CUDA graph"] if model.device.type == "cuda" else []) + ["nst_teach"]
     out = dict(size=p.size, max_evals=p.max_evals, runs={})
-    for name in ("nst_teach", "torch", "nst_teach"):
-        log(f"full run: {p.max_evals} evaluations at {p.size} px with {name}'s L-BFGS")
-        saved = transfer.LBFGS
-        transfer.LBFGS = LBFGS if name == "nst_teach" else TorchLBFGS
+    for name in variants:
+        log(f"full run: {p.max_evals} evaluations at {p.size} px, {name}")
+        saved = transfer.LBFGS, transfer.CUDA_GRAPHS
+        transfer.LBFGS = TorchLBFGS if name == "torch L-BFGS" else LBFGS
+        transfer.CUDA_GRAPHS = name != "no CUDA graph"
         try:
             sync(model.device)
             t = time.perf_counter()
@@ -424,7 +426,7 @@ def measure_full_run(s: dict, model, log) -> dict:
             sync(model.device)
             seconds = time.perf_counter() - t
         finally:
-            transfer.LBFGS = saved
+            transfer.LBFGS, transfer.CUDA_GRAPHS = saved
         r = out["runs"].setdefault(name, dict(seconds=[], evals=result.evals))
         r["seconds"].append(seconds)
         r["final_loss_ratio"] = result.history[-1]["total"] / result.history[0]["total"]
@@ -503,7 +505,7 @@ def table(res: dict) -> str:
     if "full" in res:
         f = res["full"]
         for name, r in f["runs"].items():
-            rows.append((f"whole default run, {f['size']} px, {r['evals']} evals, {name} L-BFGS", f"{r['median_s']:.1f} s",
+            rows.append((f"whole default run, {f['size']} px, {r['evals']} evals: {name}", f"{r['median_s']:.1f} s",
                          f"{r['evals_per_s']:.1f} evals/s; runs {', '.join(f'{x:.1f}' for x in r['seconds'])} s; "
                          f"final loss {r['final_loss_ratio']:.3g} of the first"))
     load = "" if m["load_average"] is None else f", load average {m['load_average']:.1f}"
