@@ -44,8 +44,10 @@ INITS = ("content", "noise", "style")
 PRESERVE_COLOR = (None, "luminance", "histogram")
 LBFGS_HISTORY = 100
 # On CUDA, record one evaluation as a CUDA graph and replay it: the CPU then launches one graph
-# instead of some 300 kernels per evaluation (measured with benchmarks/bench.py, README).
-CUDA_GRAPHS = True
+# instead of some 300 kernels per evaluation. A profile on an H200 showed the GPU idle about 40% of
+# each evaluation at 512 px while the CPU launched kernels. Off until benchmarks/bench.py (its
+# "CUDA graphs" run) and tests/test_gpu.py have run on a GPU: no GPU has run this code yet.
+CUDA_GRAPHS = False
 
 
 class NonFiniteLossWarning(RuntimeWarning):
