@@ -68,6 +68,18 @@ class LBFGS:
         self.x.add_(self.s.view_as(self.x))
         return loss
 
+    @torch.no_grad()
+    def backtrack(self, factor: float = 0.1) -> None:
+        """Take back part of the last move: x = x_before + factor * s, for an unusable point (NaN or inf).
+
+        Call it after a step whose closure raised; the next step then evaluates the nearer point and
+        pairs it with the shortened move, so the history stays consistent.
+        """
+        if self.s is None:
+            raise RuntimeError("LBFGS.backtrack: no move to take back yet")
+        self.x.sub_(self.s.view_as(self.x) * (1 - factor))
+        self.s.mul_(factor)
+
     def _remember(self, s: torch.Tensor, y: torch.Tensor, g: torch.Tensor) -> None:
         """Store the pair (s, y) and every inner product the direction needs, in one pass."""
         if self.pairs is None:
@@ -79,8 +91,10 @@ class LBFGS:
             self.gamma = torch.ones((), dtype=torch.float64, device=dev)
         j = self.newest = (self.newest + 1) % self.m
         self.used = min(self.used + 1, self.m)
-        self.pairs[j, 0] = s
-        self.pairs[j, 1] = y
+        # A pair with a NaN or inf in it is stored as zeros, which switches it off below; an inf
+        # kept in the history would turn even a zero weight into NaN (0 * inf).
+        self.pairs[j, 0] = torch.where(torch.isfinite(s).all(), s, 0.0)
+        self.pairs[j, 1] = torch.where(torch.isfinite(y).all(), y, 0.0)
         # One product over the history: (s_i.y, s_i.g, y_i.y, y_i.g) for every stored pair i.
         # (A (N, 2) right-hand side made CPU BLAS four times slower than this (2, N) one.)
         dots = (torch.stack((y, g)) @ self.pairs[: self.used].reshape(2 * self.used, -1).T).double()
@@ -90,7 +104,7 @@ class LBFGS:
         self.YY[j, : self.used] = dots[:, 1, 0]
         self._Sg, self._Yg = dots[:, 0, 1], dots[:, 1, 1]
         ys, yy = self.SY[j, j], self.YY[j, j]
-        good = ys > 1e-10
+        good = (ys > 1e-10) & torch.isfinite(ys) & torch.isfinite(yy)  # float32 products can overflow
         self.on[j] = good.double()
         self.gamma = torch.where(good, ys / yy, self.gamma)
 
@@ -100,12 +114,13 @@ class LBFGS:
         oldest = (self.newest + 1) % k if k == self.m else 0
         by_age = lambda v: torch.roll(v[:k], -oldest, 0)  # noqa: E731
         on = by_age(self.on)
-        both = on[:, None] * on[None, :]
+        one, both = on > 0, (on[:, None] * on[None, :]) > 0
+        # Switched-off pairs are zeroed with where(), not by multiplying: their entries may be inf.
         SY = torch.roll(self.SY[:k, :k], (-oldest, -oldest), (0, 1))
-        YY = torch.roll(self.YY[:k, :k], (-oldest, -oldest), (0, 1)) * both
-        R = torch.triu(SY) * both + torch.diag(1 - on)  # a switched-off pair becomes a lone 1
-        D = SY.diagonal() * on
-        a, b = by_age(self._Sg) * on, by_age(self._Yg) * on
+        YY = torch.where(both, torch.roll(self.YY[:k, :k], (-oldest, -oldest), (0, 1)), 0.0)
+        R = torch.where(both, torch.triu(SY), 0.0) + torch.diag(1 - on)  # a switched-off pair: a lone 1
+        D = torch.where(one, SY.diagonal(), 0.0)
+        a, b = torch.where(one, by_age(self._Sg), 0.0), torch.where(one, by_age(self._Yg), 0.0)
         gamma = self.gamma
         u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R^-1 S^T g
         v = D[:, None] * u + gamma * (YY @ u) - gamma * b[:, None]

@@ -48,6 +48,10 @@ LBFGS_HISTORY = 100
 # each evaluation at 512 px while the CPU launched kernels. Off until benchmarks/bench.py (its
 # "CUDA graphs" run) and tests/test_gpu.py have run on a GPU: no GPU has run this code yet.
 CUDA_GRAPHS = False
+# An L-BFGS evaluation whose loss is NaN, inf or over BLOWUP times the last accepted one is answered
+# by a shorter step, up to MAX_BACKTRACKS times in a row (healthy runs' bumps are under 10x).
+MAX_BACKTRACKS = 5
+BLOWUP = 100.0
 
 
 class NonFiniteLossWarning(RuntimeWarning):
@@ -71,7 +75,7 @@ class Result:
 
     def manifest(self) -> dict:
         """Everything needed to reproduce and judge the run, as plain JSON-able values."""
-        final = self.history[-1] if self.history else {}
+        final = next((h for h in reversed(self.history) if math.isfinite(h["total"])), {})
         return {
             "nst_teach_version": __version__,
             "settings": self.settings,
@@ -92,6 +96,10 @@ class Result:
         tmp.write_text(json.dumps(self.manifest(), indent=2, default=str) + "\n")
         tmp.replace(manifest_path)
         return path
+
+
+class _Rejected(Exception):
+    """Raised inside the closure when an evaluation cannot be used: a NaN or inf, or a blow-up."""
 
 
 class _Stop(Exception):
@@ -271,6 +279,9 @@ def stylize(
         total.backward()
         return torch.stack((lc.detach(), ls.detach(), lt.detach(), total.detach()))
 
+    use_lbfgs = optimizer == "lbfgs"
+    # shorter steps tried in a row; the last accepted loss; this evaluation's loss / that one
+    state = {"backtracks": 0, "last": math.inf, "ratio": math.nan}
     graphed = []  # on CUDA: the evaluation recorded once as a CUDA graph, replayed after (see _cuda_graph)
 
     def closure():
@@ -285,23 +296,42 @@ def stylize(
             out = evaluate()
         # One read of the four numbers, after the backward pass is queued: on a GPU the CPU waits
         # once per evaluation.
-        losses = dict(zip(("content", "style", "tv", "total"), out.tolist(), strict=True))
-        if not math.isfinite(losses["total"]):
-            raise _Stop(f"non-finite loss at evaluation {len(history) + 1}")
-        history.append(losses)
-        if losses["total"] < best["total"]:
-            best["total"], best["z"] = losses["total"], z.detach().clone()
+        *values, grad_finite = torch.cat((out, z.grad.isfinite().all().reshape(1))).tolist()
+        losses = dict(zip(("content", "style", "tv", "total"), values, strict=True))
+        history.append(losses)  # every evaluation counts, a rejected one too
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+        total, last = losses["total"], state["last"]
+        state["ratio"] = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
+        if not (math.isfinite(losses["total"]) and grad_finite):
+            raise _Rejected("non-finite")
+        if use_lbfgs and state["backtracks"] < MAX_BACKTRACKS and state["ratio"] > BLOWUP:
+            raise _Rejected("blew up")
+        state["last"] = losses["total"]
+        if losses["total"] < best["total"]:
+            best["total"], best["z"] = losses["total"], z.detach().clone()
         if callback is not None and callback(len(history), prep.inverse(z.detach()).clamp(0, 1), losses):
             raise _Stop("stopped by callback")
         return out[3]
 
     stop_reason = "completed"
     try:
-        for _ in range(max_evals):
-            opt.step(closure)
+        while True:  # until the closure raises _Stop: budget spent, callback, or no way forward
+            try:
+                opt.step(closure)
+                state["backtracks"] = 0
+            except _Rejected:
+                # An L-BFGS step without a line search can overshoot far, from noise at a large beta
+                # up to a loss 10^19 times the last, or inf. Far out the style loss grows with the
+                # fourth power of the step (squared Gram entries), so a loss r times too large asks
+                # for the step times r^(-1/4); between 1e-4 and 0.5, 1e-3 when it is NaN or inf.
+                if not use_lbfgs or opt.s is None or state["backtracks"] == MAX_BACKTRACKS:
+                    tried = f" ({state['backtracks']} shorter steps did not help)" if state["backtracks"] else ""
+                    raise _Stop(f"non-finite loss at evaluation {len(history)}{tried}") from None
+                ratio = state["ratio"]
+                opt.backtrack(min(0.5, max(1e-4, ratio ** -0.25)) if math.isfinite(ratio) and ratio > 0 else 1e-3)
+                state["backtracks"] += 1
     except _Stop as stop:
         stop_reason = stop.reason
     except KeyboardInterrupt:

@@ -88,3 +88,25 @@ def test_refuses_what_it_cannot_do():
     x = torch.zeros(2, requires_grad=True)
     with pytest.raises(RuntimeError, match="backward"):
         LBFGS(x).step(lambda: (x**2).sum())
+
+
+def test_backtrack_takes_the_last_move_back_to_a_tenth_and_still_converges():
+    x = torch.zeros(N, dtype=torch.float64, requires_grad=True)
+    opt = LBFGS([x], history_size=100)
+
+    def closure():
+        opt.zero_grad()
+        loss = quadratic(x)
+        loss.backward()
+        return loss
+
+    with pytest.raises(RuntimeError, match="no move"):
+        opt.backtrack()
+    for _ in range(5):
+        opt.step(closure)
+    before, move = x.detach() - opt.s, opt.s.clone()
+    opt.backtrack(0.1)
+    torch.testing.assert_close(x.detach(), before + 0.1 * move)
+    for _ in range(80):
+        opt.step(closure)
+    torch.testing.assert_close(x.detach(), torch.linalg.solve(A, b), rtol=0, atol=1e-5)

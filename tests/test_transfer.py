@@ -87,22 +87,41 @@ def test_keyboard_interrupt_returns_best_image_so_far(rand_model):
     torch.testing.assert_close(r.image, snapshots[best_i][1], atol=1e-6, rtol=0)
 
 
-def test_non_finite_loss_keeps_last_finite_image(rand_model, monkeypatch):
-    real = transfer.style_loss
-    count = {"n": 0}
+def _nan_from(monkeypatch, first, last=None):
+    """Make the style loss NaN at evaluations first..last (1-based)."""
+    real, count = transfer.style_loss, {"n": 0}
 
     def flaky(*args, **kw):
         count["n"] += 1
         value = real(*args, **kw)
-        return value * float("nan") if count["n"] >= 4 else value
+        return value * float("nan") if first <= count["n"] <= (last or 10**9) else value
 
     monkeypatch.setattr(transfer, "style_loss", flaky)
+
+
+@pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
+def test_a_lasting_non_finite_loss_stops_the_run_and_keeps_the_last_finite_image(rand_model, monkeypatch, optimizer):
+    _nan_from(monkeypatch, 4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, **small(max_evals=10))
-    assert r.stop_reason == "non-finite loss at evaluation 4" and r.evals == 3
-    assert torch.isfinite(r.image).all()
+        r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, optimizer=optimizer,
+                       **small(max_evals=10))
+    if optimizer == "lbfgs":  # five shorter steps (evaluations 5 to 9), then it gives up
+        assert r.stop_reason == "non-finite loss at evaluation 9 (5 shorter steps did not help)" and r.evals == 9
+    else:
+        assert r.stop_reason == "non-finite loss at evaluation 4" and r.evals == 4
+    assert all(h["total"] == h["total"] for h in r.history[:3]) and r.history[3]["total"] != r.history[3]["total"]
+    assert torch.isfinite(r.image).all() and r.manifest()["final_losses"] == r.history[2]
     assert any(issubclass(w.category, transfer.NonFiniteLossWarning) for w in caught)
+
+
+def test_lbfgs_recovers_from_an_overshoot_by_a_shorter_step(caffe, monkeypatch):
+    _nan_from(monkeypatch, 4, 5)  # evaluations 4 and 5 overflow, as a far overshoot does
+    r = nt.stylize(data.content_path(), data.style_path(), model=caffe, **small(max_evals=10))
+    assert r.stop_reason == "completed" and r.evals == 10
+    totals = [h["total"] for h in r.history]
+    assert [t != t for t in totals] == [False] * 3 + [True] * 2 + [False] * 5
+    assert min(totals[5:]) < totals[0]
 
 
 def test_same_seed_same_image_bit_for_bit(rand_model):
@@ -267,3 +286,15 @@ def test_a_term_with_zero_weight_is_not_computed_and_the_net_stops_early(rand_mo
 def test_all_weights_zero_is_refused_up_front(rand_model):
     with pytest.raises(ValueError, match="nothing to optimise"):
         nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=rand_model, alpha=0, beta=0, **small())
+
+
+def test_lbfgs_recovers_from_noise_at_a_large_beta(caffe):
+    # Figure 3's top-left cell (notebook 08): from noise, beta ~1, layers up to relu5_1. The second
+    # L-BFGS step overshoots to a loss ~10^19 times the first; the run must take it back and go on.
+    r = nt.stylize(data.content_path(), data.style_path(), model=caffe, beta=1.0, init="noise", seed=0,
+                   **small(size=85, max_evals=20))
+    totals = [h["total"] for h in r.history]
+    assert totals[2] > 1e6 * totals[0]  # the overshoot this test is about
+    assert r.stop_reason == "completed" and r.evals == 20
+    assert max(totals[4:]) < totals[0] and min(totals) < 0.2 * totals[0]
+    assert r.manifest()["final_losses"]["total"] < totals[0]
