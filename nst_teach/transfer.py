@@ -163,7 +163,8 @@ def stylize(
     colours) or "histogram" (recolour the style to the content's colour statistics first).
     levels > 1 runs coarse-to-fine: sizes size/2^(levels-1) ... size, the budget split evenly,
     each level starting from the previous result. callback(i, image, losses) is called after each
-    evaluation; return True from it to stop. Ctrl-C stops too, keeping the best image.
+    evaluation (for one rejected as NaN/inf or a blow-up, with the best image so far); return True
+    from it to stop. Ctrl-C stops too, keeping the best image.
     Returns a Result with .image (1, 3, H, W) in [0, 1] and .history (one dict per evaluation).
     """
     started = time.perf_counter()
@@ -304,15 +305,21 @@ def stylize(
             bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
         total, last = losses["total"], state["last"]
         state["ratio"] = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
-        if not (math.isfinite(losses["total"]) and grad_finite):
-            raise _Rejected("non-finite")
-        if use_lbfgs and state["backtracks"] < MAX_BACKTRACKS and state["ratio"] > BLOWUP:
-            raise _Rejected("blew up")
-        state["last"] = losses["total"]
-        if losses["total"] < best["total"]:
-            best["total"], best["z"] = losses["total"], z.detach().clone()
-        if callback is not None and callback(len(history), prep.inverse(z.detach()).clamp(0, 1), losses):
+        rejected = None
+        if not (math.isfinite(total) and grad_finite):
+            rejected = "non-finite"
+        elif use_lbfgs and state["backtracks"] < MAX_BACKTRACKS and state["ratio"] > BLOWUP:
+            rejected = "blew up"
+        else:
+            state["last"] = total
+            if total < best["total"]:
+                best["total"], best["z"] = total, z.detach().clone()
+        # The callback sees every evaluation; for a rejected one, the best image so far.
+        shown = best["z"] if rejected else z.detach()
+        if callback is not None and callback(len(history), prep.inverse(shown).clamp(0, 1), losses):
             raise _Stop("stopped by callback")
+        if rejected:
+            raise _Rejected(rejected)
         return out[3]
 
     stop_reason = "completed"

@@ -291,8 +291,11 @@ def test_all_weights_zero_is_refused_up_front(rand_model):
 def test_lbfgs_recovers_from_noise_at_a_large_beta(caffe):
     # Figure 3's top-left cell (notebook 08): from noise, beta ~1, layers up to relu5_1. The second
     # L-BFGS step overshoots to a loss ~10^19 times the first; the run must take it back and go on.
+    seen = []
     r = nt.stylize(data.content_path(), data.style_path(), model=caffe, beta=1.0, init="noise", seed=0,
+                   callback=lambda i, image, losses: seen.append((i, bool(torch.isfinite(image).all()))),
                    **small(size=85, max_evals=20))
+    assert seen == [(i, True) for i in range(1, 21)]  # every evaluation, rejected ones too, a finite picture each
     totals = [h["total"] for h in r.history]
     assert totals[2] > 1e6 * totals[0]  # the overshoot this test is about
     assert r.stop_reason == "completed" and r.evals == 20
