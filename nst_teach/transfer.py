@@ -163,8 +163,8 @@ def stylize(
     colours) or "histogram" (recolour the style to the content's colour statistics first).
     levels > 1 runs coarse-to-fine: sizes size/2^(levels-1) ... size, the budget split evenly,
     each level starting from the previous result. callback(i, image, losses) is called after each
-    evaluation (for one rejected as NaN/inf or a blow-up, with the best image so far); return True
-    from it to stop. Ctrl-C stops too, keeping the best image.
+    evaluation (for one rejected as NaN/inf or a blow-up, with the best image so far); to stop,
+    return True from it. Ctrl-C stops too, keeping the best image.
     Returns a Result with .image (1, 3, H, W) in [0, 1] and .history (one dict per evaluation).
     """
     started = time.perf_counter()
