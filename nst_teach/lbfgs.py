@@ -42,6 +42,7 @@ class LBFGS:
         self.SY = self.YY = None  # (m, m) float64 by slot: SY[i, j] = s_i.y_j, YY[i, j] = y_i.y_j
         self.on = None  # (m,) float64: 1 for a pair in use, 0 for one switched off
         self.gamma = None  # the initial inverse Hessian gamma * I: s.y / y.y of the newest good pair
+        self._Sg = self._Yg = None  # s_i.g and y_i.g for the latest gradient, by slot
         self.g_prev = None
         self.s = None  # the last move
 

@@ -99,7 +99,13 @@ class Result:
 
 
 class _Rejected(Exception):
-    """Raised inside the closure when an evaluation cannot be used: a NaN or inf, or a blow-up."""
+    """Raised inside the closure when an evaluation cannot be used: a NaN or inf, or a blow-up.
+
+    ratio: its loss / the last accepted loss (NaN or inf for a non-finite loss)."""
+
+    def __init__(self, ratio: float):
+        super().__init__(f"loss ratio {ratio:g}")
+        self.ratio = ratio
 
 
 class _Stop(Exception):
@@ -281,8 +287,7 @@ def stylize(
         return torch.stack((lc.detach(), ls.detach(), lt.detach(), total.detach()))
 
     use_lbfgs = optimizer == "lbfgs"
-    # shorter steps tried in a row; the last accepted loss; this evaluation's loss / that one
-    state = {"backtracks": 0, "last": math.inf, "ratio": math.nan}
+    state = {"backtracks": 0, "last": math.inf}  # shorter steps tried in a row; the last accepted loss
     graphed = []  # on CUDA: the evaluation recorded once as a CUDA graph, replayed after (see _cuda_graph)
 
     def closure():
@@ -304,13 +309,10 @@ def stylize(
             bar.update(1)
             bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
         total, last = losses["total"], state["last"]
-        state["ratio"] = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
-        rejected = None
-        if not (math.isfinite(total) and grad_finite):
-            rejected = "non-finite"
-        elif use_lbfgs and state["backtracks"] < MAX_BACKTRACKS and state["ratio"] > BLOWUP:
-            rejected = "blew up"
-        else:
+        ratio = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
+        rejected = not (math.isfinite(total) and grad_finite) or (
+            use_lbfgs and state["backtracks"] < MAX_BACKTRACKS and ratio > BLOWUP)
+        if not rejected:
             state["last"] = total
             if total < best["total"]:
                 best["total"], best["z"] = total, z.detach().clone()
@@ -319,7 +321,7 @@ def stylize(
         if callback is not None and callback(len(history), prep.inverse(shown).clamp(0, 1), losses):
             raise _Stop("stopped by callback")
         if rejected:
-            raise _Rejected(rejected)
+            raise _Rejected(ratio)
         return out[3]
 
     stop_reason = "completed"
@@ -328,7 +330,7 @@ def stylize(
             try:
                 opt.step(closure)
                 state["backtracks"] = 0
-            except _Rejected:
+            except _Rejected as rejection:
                 # An L-BFGS step without a line search can overshoot far, from noise at a large beta
                 # up to a loss 10^19 times the last, or inf. Far out the style loss grows with the
                 # fourth power of the step (squared Gram entries), so a loss r times too large asks
@@ -336,7 +338,7 @@ def stylize(
                 if not use_lbfgs or opt.s is None or state["backtracks"] == MAX_BACKTRACKS:
                     tried = f" ({state['backtracks']} shorter steps did not help)" if state["backtracks"] else ""
                     raise _Stop(f"non-finite loss at evaluation {len(history)}{tried}") from None
-                ratio = state["ratio"]
+                ratio = rejection.ratio
                 opt.backtrack(min(0.5, max(1e-4, ratio ** -0.25)) if math.isfinite(ratio) and ratio > 0 else 1e-3)
                 state["backtracks"] += 1
     except _Stop as stop:
@@ -420,7 +422,7 @@ def _coarse_to_fine(content, style, levels, size, max_evals, started, callback, 
             kw["init"] = result.image
         result = stylize(content, style, size=level_size, max_evals=budget, callback=level_callback, **kw)
         history += [dict(h, size=level_size) for h in result.history]
-        if result.stop_reason not in ("completed", "converged"):
+        if result.stop_reason != "completed":
             break
     result.settings.update(levels=levels, size=size, max_evals=max_evals, level_sizes=sizes, level_budgets=budgets,
                            init=first_init if isinstance(first_init, str) else "image")

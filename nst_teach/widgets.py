@@ -350,7 +350,7 @@ class Explorer:
             self.history = list(result.history)
             self._draw(result.image, settings)
             self.progress.value = result.evals
-            self.progress.bar_style = "success" if result.stop_reason in ("completed", "converged") else "warning"
+            self.progress.bar_style = "success" if result.stop_reason == "completed" else "warning"
             final = result.history[-1]["total"] if result.history else math.nan
             self.status.value = (f"Done ({result.stop_reason}): {result.evals} evaluations in {result.seconds:.1f} s, "
                                  f"final loss {final:.3g}. The image is in <code>explorer.result.image</code>.")
