@@ -26,6 +26,8 @@ import nst_teach as nt
 from nst_teach import data, transfer
 from nst_teach.lbfgs import LBFGS
 from nst_teach.losses import content_loss, layer_weights, style_loss, style_targets
+from nst_teach.optimize import optimize
+from nst_teach.settings import Settings
 from nst_teach.transfer import CONTENT_LAYERS, STYLE_LAYERS, _resize_longest
 from nst_teach.vgg import LAYER_INDEX, WEIGHTS, VGG19Features, caffe_weights_path
 
@@ -33,7 +35,7 @@ LAYERS = list(dict.fromkeys(CONTENT_LAYERS + STYLE_LAYERS))
 DEEPEST = max(LAYERS, key=LAYER_INDEX.get)
 _STYLIZE = inspect.signature(nt.stylize).parameters
 ALPHA, BETA = _STYLIZE["alpha"].default, _STYLIZE["beta"].default
-HISTORY = transfer.LBFGS_HISTORY  # L-BFGS history_size in transfer.stylize
+HISTORY = _STYLIZE["lbfgs_history"].default  # L-BFGS history_size in stylize
 RESULTS = Path(__file__).resolve().parent / "results"
 AUTOCAST = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -408,6 +410,16 @@ class TorchLBFGS(torch.optim.LBFGS):
                          tolerance_grad=0.0, tolerance_change=0.0)
 
 
+def torch_lbfgs_run(model, content, style, p):
+    """The default run with torch.optim.LBFGS in place of nst_teach.lbfgs.LBFGS, from the package's own parts."""
+    settings = Settings(size=p.size, max_evals=p.max_evals, device=model.device)
+    content_image, style_images = transfer.prepare_images(nt.load_image(content), [nt.load_image(style)], settings)
+    P, A = transfer.extract_targets(model, content_image, style_images, [1.0], settings)
+    target = transfer.initial_target(content_image, style_images, settings, model)
+    return optimize(transfer.LossTerms(model, P, A, settings), target, TorchLBFGS([target]),
+                    max_evals=p.max_evals, to_image=model.preprocessing.inverse)
+
+
 def measure_full_run(s: dict, model, log) -> dict:
     """stylize with the device's preset size and budget, wall time with the model loaded: the package as it
     is, with torch's L-BFGS in its place, and (CUDA) with CUDA graphs; all of them twice, in turn, since a
@@ -417,18 +429,15 @@ def measure_full_run(s: dict, model, log) -> dict:
     out = dict(size=p.size, max_evals=p.max_evals, runs={})
     for name in variants:
         log(f"full run: {p.max_evals} evaluations at {p.size} px, {name}")
-        saved = transfer.LBFGS, transfer.CUDA_GRAPHS
-        transfer.LBFGS = TorchLBFGS if name == "torch L-BFGS" else LBFGS
-        transfer.CUDA_GRAPHS = name == "CUDA graphs" or (name != "torch L-BFGS" and saved[1])
-        try:
-            sync(model.device)
-            t = time.perf_counter()
-            result = nt.stylize(s["content"], s["style"], model=model, progress=False)
-            sync(model.device)
-            seconds = time.perf_counter() - t
-        finally:
-            transfer.LBFGS, transfer.CUDA_GRAPHS = saved
-        r = out["runs"].setdefault(name, dict(seconds=[], evals=result.evals))
+        sync(model.device)
+        t = time.perf_counter()
+        if name == "torch L-BFGS":
+            result = torch_lbfgs_run(model, s["content"], s["style"], p)
+        else:
+            result = nt.stylize(s["content"], s["style"], model=model, progress=False, cuda_graphs=name == "CUDA graphs")
+        sync(model.device)
+        seconds = time.perf_counter() - t
+        r = out["runs"].setdefault(name, dict(seconds=[], evals=len(result.history)))
         r["seconds"].append(seconds)
         r["final_loss_ratio"] = result.history[-1]["total"] / result.history[0]["total"]
     for r in out["runs"].values():

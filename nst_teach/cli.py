@@ -10,12 +10,14 @@ import hashlib
 import math
 import os
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 from .images import ImageError, load_image
-from .presets import pick_device, preset
-from .transfer import CONTENT_LAYERS, INITS, OPTIMIZERS, STYLE_LAYERS, stylize
-from .vgg import WEIGHTS, WeightsError, check_layers
+from .presets import pick_device
+from .settings import Settings
+from .transfer import stylize
+from .vgg import WeightsError, check_layers
 
 
 class UsageError(Exception):
@@ -50,6 +52,29 @@ def _layers(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+_PARSERS = {"weight": _weight, "count": _positive_int, "int": int, "layers": _layers, "weights": _weight, "str": str}
+
+
+def _shown(value) -> str:
+    return ",".join(value) if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def add_settings_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per Settings field (``--tv-weight`` for ``tv_weight``), its help and parser from the field."""
+    for f in fields(Settings):
+        meta = f.metadata
+        if meta["flag"] is None:
+            continue
+        kw = dict(dest=f.name, default=None, help=meta["help"] + (f" (default: {_shown(f.default)})" if f.default is not None else ""))
+        if meta["choices"]:
+            kw["choices"] = meta["choices"]
+        else:
+            kw["type"] = _PARSERS[meta["kind"]]
+        if meta["kind"] == "weights":
+            kw.update(nargs="+", metavar=meta.get("metavar", "W"))
+        parser.add_argument("--" + f.name.replace("_", "-"), **kw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m nst_teach", description="Neural style transfer (Gatys et al. 2015) with the original VGG19, offline.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -58,26 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "With no images given it uses the bundled ones. Writes the image and a JSON manifest beside it.")
     p.add_argument("--content", type=Path, help="content image (default: the bundled photograph)")
     p.add_argument("--style", type=Path, action="append", help="style image; repeat to blend several (default: a bundled painting)")
-    p.add_argument("--style-weights", type=_weight, nargs="+", metavar="W", help="one blend weight per --style (default: equal)")
     p.add_argument("--out", type=Path, default=Path("out/stylized.png"), help="output image, .png or .jpg; the manifest goes beside it as .json (default: out/stylized.png)")
-    p.add_argument("--size", type=_positive_int, help="longest side of the result in pixels (default: the device's preset)")
-    p.add_argument("--style-scale", type=_weight, default=1.0, help="style image size relative to --size (default: 1.0)")
-    p.add_argument("--max-evals", type=_positive_int, help="function evaluations, each a forward and backward pass (default: the device's preset)")
-    p.add_argument("--content-layers", type=_layers, default=list(CONTENT_LAYERS), help=f"comma-separated paper layer names (default: {','.join(CONTENT_LAYERS)})")
-    p.add_argument("--style-layers", type=_layers, default=list(STYLE_LAYERS), help=f"comma-separated paper layer names (default: {','.join(STYLE_LAYERS)})")
-    p.add_argument("--alpha", type=_weight, default=1.0, help="content weight (default: 1)")
-    p.add_argument("--beta", type=_weight, default=1e-3, help="style weight (default: 1e-3)")
-    p.add_argument("--tv-weight", type=_weight, default=0.0, help="total-variation weight, smooths noise (default: 0)")
-    p.add_argument("--preserve-color", choices=("luminance", "histogram"), help="keep the content's colours: transfer luminance only, or recolour the style first")
-    p.add_argument("--levels", type=_positive_int, default=1, help="coarse-to-fine: run at size/2^(levels-1) first, then refine up to --size (default: 1)")
-    p.add_argument("--init", choices=INITS, default="content", help="starting image (default: content)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="lbfgs", help="optimiser (default: lbfgs)")
-    p.add_argument("--lr", type=_weight, help="Adam learning rate in pixel units of [0, 1] (default: 0.02)")
-    p.add_argument("--weights", choices=WEIGHTS, default="caffe", help="VGG19 weights: caffe = original, bundled, offline (default); torchvision = downloaded once; random = seeded")
-    p.add_argument("--pooling", choices=("max", "avg"), default="max", help="pooling layers (default: max)")
-    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best present)")
-    p.add_argument("--seed", type=int, default=0, help="random seed for noise init (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_settings_flags(p)
     return parser
 
 
@@ -113,25 +121,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--style-weights has {len(args.style_weights)} values for {len(styles)} --style images: give one per style")
     if args.style_weights is not None and sum(args.style_weights) <= 0:
         raise UsageError("--style-weights must not all be zero")
-    if args.style_scale <= 0:
+    if args.style_scale is not None and args.style_scale <= 0:
         raise UsageError("--style-scale must be greater than 0")
     _check_output(args.out, [content, *styles])
     try:
         device = pick_device(args.device)
     except (ValueError, RuntimeError) as e:
         raise UsageError(str(e)) from None
+    options = {f.name: getattr(args, f.name) for f in fields(Settings) if getattr(args, f.name, None) is not None}
+    options["device"] = device
+    Settings(**options)  # every option checked now: a ValueError is a one-line error before any work
     # Load every image up front so a broken file fails in a second, not after the run.
     images = [load_image(p) for p in [content, *styles]]
-    size = args.size or preset(device).size
-    result = stylize(
-        images[0], images[1:], alpha=args.alpha, beta=args.beta, tv_weight=args.tv_weight,
-        content_layers=args.content_layers, style_layers=args.style_layers,
-        style_weights=args.style_weights, size=size, style_scale=args.style_scale,
-        max_evals=args.max_evals, optimizer=args.optimizer, lr=args.lr, init=args.init,
-        preserve_color=args.preserve_color, levels=args.levels,
-        seed=args.seed, device=device, weights=args.weights, pooling=args.pooling,
-        progress=not args.quiet,
-    )
+    result = stylize(images[0], images[1:], progress=not args.quiet, **options)
     result.settings["content"] = {"path": str(content), "sha256": _sha256(Path(content))}
     result.settings["style"] = [{"path": str(s), "sha256": _sha256(Path(s))} for s in styles]
     path = result.save(args.out)

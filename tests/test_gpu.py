@@ -98,16 +98,13 @@ def test_default_preset_on_cuda_is_512_px_500_evaluations(monkeypatch):
     assert (p.size, p.max_evals) == (512, 500)
 
 
-def test_cuda_graph_replay_gives_the_eager_losses(monkeypatch):
-    from nst_teach import transfer
-
+def test_cuda_graph_replay_gives_the_eager_losses():
     model = nt.load_vgg19(device="cuda")
     histories = {}
     for graphs in (False, True):
-        monkeypatch.setattr(transfer, "CUDA_GRAPHS", graphs)
         calls = []
         r = nt.stylize(data.content_path(), data.style_path(), model=model, size=96, max_evals=12, progress=False,
-                       callback=lambda i, image, losses, calls=calls: calls.append(i))
+                       cuda_graphs=graphs, callback=lambda i, image, losses, calls=calls: calls.append(i))
         assert r.evals == 12 and calls == list(range(1, 13))  # warm-up passes are not counted
         histories[graphs] = [h["total"] for h in r.history]
     eager, graphed = histories[False], histories[True]

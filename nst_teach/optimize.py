@@ -1,0 +1,196 @@
+"""The optimisation loop of style transfer: evaluate, step, keep the best image, stop in time.
+
+Taught in notebooks 07 (the loop) and 10 (inside the L-BFGS step). ``optimize`` updates one tensor,
+the target image, by L-BFGS (``nst_teach.lbfgs``) or Adam. Its rules, each applied in one place below:
+
+- Budget (``_closure``): every evaluation, one forward and one backward pass, counts, a rejected
+  one too; the run ends when ``max_evals`` are spent.
+- Best image (``_record``): the image returned is the one with the lowest accepted loss.
+- Safeguard (``_shorter_step``): an L-BFGS evaluation whose loss is NaN or inf, or over ``BLOWUP``
+  times the last accepted one, is answered by a shorter step, up to ``MAX_BACKTRACKS`` in a row.
+- Callback (``_record``): ``callback(i, image, losses)`` after every evaluation (a rejected one
+  shows the best image so far); returning True stops the run.
+- Ctrl-C stops the run and keeps the best image; so does running out of memory after the first
+  evaluation (before it, a MemoryError suggests a smaller size).
+- CUDA graphs (``cuda_graphs=True``, CUDA only): one evaluation is recorded and replayed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from .lbfgs import LBFGS
+
+# Healthy runs' bumps stay under 10x the last accepted loss; a step that lands beyond BLOWUP x is
+# taken back, at most MAX_BACKTRACKS times in a row.
+MAX_BACKTRACKS = 5
+BLOWUP = 100.0
+LOSS_NAMES = ("content", "style", "tv", "total")
+
+
+@dataclass
+class Run:
+    """The loop's state between evaluations, and what it hands back."""
+
+    history: list[dict[str, float]] = field(default_factory=list)  # one record per evaluation
+    best: torch.Tensor | None = None  # the target with the lowest accepted loss so far
+    best_loss: float = math.inf
+    last_accepted: float = math.inf  # the loss a blow-up is measured against
+    backtracks: int = 0  # shorter steps tried in a row
+    stop_reason: str = "completed"
+
+
+class _Rejected(Exception):
+    """An evaluation that cannot be used (NaN, inf or a blow-up); ratio = its loss / the last accepted."""
+
+    def __init__(self, ratio: float):
+        super().__init__(f"loss ratio {ratio:g}")
+        self.ratio = ratio
+
+
+class _Stop(Exception):
+    """Ends the optimiser's step from inside the closure; the message is the stop reason."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def make_optimizer(target: torch.Tensor, name: str, lr: float | None, lbfgs_history: int, pixel_step: float):
+    """L-BFGS (no line search, one evaluation per step) or Adam; ``pixel_step``: one [0, 1] unit in target units."""
+    if name == "lbfgs":
+        return LBFGS([target], lr=1.0, history_size=lbfgs_history)
+    # lr is in image units ([0, 1] pixels); Adam's steps are in the target's units.
+    return torch.optim.Adam([target], lr=(lr or 0.02) * pixel_step)
+
+
+def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals: int,
+             to_image: Callable, callback=None, bar=None, cuda_graphs: bool = False) -> Run:
+    """Minimise ``loss_terms(target)[3]`` over the target's values for ``max_evals`` evaluations.
+
+    loss_terms(target) -> (content, style, tv, total) as one tensor, total differentiable.
+    to_image(target) -> the (1, 3, H, W) picture in [0, 1] that the callback is shown.
+    Returns the Run: its history, its best target and why it stopped.
+    """
+    run = Run(best=target.detach().clone())
+    closure = _closure(run, loss_terms, target, optimizer, max_evals, to_image, callback, bar, cuda_graphs)
+    try:
+        while True:  # until the closure raises _Stop: budget spent, callback, or no way forward
+            try:
+                optimizer.step(closure)
+                run.backtracks = 0
+            except _Rejected as rejection:
+                _shorter_step(run, optimizer, rejection.ratio)
+    except _Stop as stop:
+        run.stop_reason = stop.reason
+    except KeyboardInterrupt:
+        run.stop_reason = "interrupted"
+    except torch.OutOfMemoryError as e:
+        size = max(target.shape[-2:])
+        advice = f"out of memory on {target.device} at size {size}: try a smaller size, e.g. size={max(32, size * 2 // 3)}"
+        if not run.history:
+            raise MemoryError(advice) from e
+        run.stop_reason = f"{advice} (stopped at evaluation {len(run.history) + 1})"
+    finally:
+        if bar is not None:
+            bar.close()
+    return run
+
+
+def _closure(run: Run, loss_terms, target, optimizer, max_evals, to_image, callback, bar, cuda_graphs):
+    """The function the optimiser calls: one evaluation (forward, losses, backward), recorded."""
+    use_graph = cuda_graphs and target.device.type == "cuda"
+    graphed = []  # the evaluation recorded once as a CUDA graph, replayed after
+
+    def evaluate() -> torch.Tensor:
+        losses = loss_terms(target)
+        losses[3].backward()
+        return losses.detach()
+
+    def closure():
+        if len(run.history) >= max_evals:
+            raise _Stop("completed")
+        if use_graph:
+            if not graphed:
+                graphed.append(_cuda_graph(evaluate, target))
+            out = graphed[0]()
+        else:
+            optimizer.zero_grad(set_to_none=True)
+            out = evaluate()
+        # One read of the four numbers, after the backward pass is queued: on a GPU the CPU waits
+        # once per evaluation.
+        *values, grad_finite = torch.cat((out, target.grad.isfinite().all().reshape(1))).tolist()
+        _record(run, dict(zip(LOSS_NAMES, values, strict=True)), grad_finite, target, optimizer, to_image, callback, bar)
+        return out[3]
+
+    return closure
+
+
+def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, to_image, callback, bar) -> None:
+    """Count the evaluation, keep the best target, show the callback; raise _Rejected for an unusable one."""
+    run.history.append(losses)  # every evaluation counts, a rejected one too
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+    total, last = losses["total"], run.last_accepted
+    ratio = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
+    can_backtrack = isinstance(optimizer, LBFGS) and run.backtracks < MAX_BACKTRACKS
+    rejected = not (math.isfinite(total) and grad_finite) or (can_backtrack and ratio > BLOWUP)
+    if not rejected:
+        run.last_accepted = total
+        if total < run.best_loss:
+            run.best_loss, run.best = total, target.detach().clone()
+    # The callback sees every evaluation; for a rejected one, the best image so far.
+    shown = run.best if rejected else target.detach()
+    if callback is not None and callback(len(run.history), to_image(shown).clamp(0, 1), losses):
+        raise _Stop("stopped by callback")
+    if rejected:
+        raise _Rejected(ratio)
+
+
+def _shorter_step(run: Run, optimizer, ratio: float) -> None:
+    """Answer a rejected L-BFGS evaluation by taking the step back part of the way.
+
+    A step without a line search can overshoot far, from noise at a large beta up to a loss 10^19
+    times the last, or inf. Far out the style loss grows with the fourth power of the step (squared
+    Gram entries), so a loss r times too large asks for the step times r^(-1/4); between 1e-4 and
+    0.5, and 1e-3 when the loss is NaN or inf.
+    """
+    if not isinstance(optimizer, LBFGS) or optimizer.s is None or run.backtracks == MAX_BACKTRACKS:
+        tried = f" ({run.backtracks} shorter steps did not help)" if run.backtracks else ""
+        raise _Stop(f"non-finite loss at evaluation {len(run.history)}{tried}")
+    finite = math.isfinite(ratio) and ratio > 0
+    optimizer.backtrack(min(0.5, max(1e-4, ratio**-0.25)) if finite else 1e-3)
+    run.backtracks += 1
+
+
+def _cuda_graph(evaluate, z: torch.Tensor):
+    """Record ``evaluate`` (forward, losses, backward into z.grad) as a CUDA graph; return a replayer.
+
+    The graph reads z from its fixed memory (optimisers update z in place) and writes the gradient
+    and the four losses into memory of its own. Two warm-up evaluations on a side stream first let
+    cuDNN choose its algorithms, as torch.cuda.graph requires; they do not count as evaluations.
+    """
+    stream = torch.cuda.Stream(z.device)
+    stream.wait_stream(torch.cuda.current_stream(z.device))
+    with torch.cuda.stream(stream):
+        for _ in range(2):
+            z.grad = None
+            evaluate()
+    torch.cuda.current_stream(z.device).wait_stream(stream)
+    z.grad = None
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = evaluate()
+    grad = z.grad
+
+    def replay() -> torch.Tensor:
+        graph.replay()
+        z.grad = grad
+        return out
+
+    return replay
