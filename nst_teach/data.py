@@ -1,4 +1,4 @@
-"""Images: bundled ones that work offline, and the paper's, downloaded once and checked by sha256."""
+"""Images by name: bundled (ours, the paper's reduced) and full-size downloads, sha256-checked."""
 
 from __future__ import annotations
 
@@ -26,13 +26,23 @@ STYLE_IMAGES = {
     "mosaic": DATA_DIR / "style" / "mosaic.jpg",
     "circles": DATA_DIR / "style" / "circles.jpg",
 }
-_BUNDLED_ABOUT = {  # name -> (title, licence), as in data/README.md
+# The paper's photograph and the paintings of its Figure 2, reduced to 512 px on the longest
+# side by scripts/make_data.py (full-size copies of most: fetch()). Bundled too, so offline.
+PAPER_CONTENT_IMAGES = {"tubingen": DATA_DIR / "content" / "tubingen.jpg"}
+PAPER_STYLE_IMAGES = {
+    "starry_night": DATA_DIR / "style" / "starry_night.jpg",
+    "the_scream": DATA_DIR / "style" / "the_scream.jpg",
+    "shipwreck": DATA_DIR / "style" / "shipwreck.jpg",
+    "composition_vii": DATA_DIR / "style" / "composition_vii.jpg",
+}
+_BUNDLED_ABOUT = {  # name -> (title, licence) of the bundled images not in REGISTRY
     "grace_hopper": ("Grace Hopper, US Navy photograph", "public domain"),
     "landscape": ("drawn village, hills and trees", "CC0"),
     "swirls": ("drawn swirling brush strokes, after van Gogh", "CC0"),
     "waves": ("drawn blue waves and foam, after Hokusai", "CC0"),
     "mosaic": ("drawn stained-glass rose window", "CC0"),
     "circles": ("drawn circles and lines, after Kandinsky", "CC0"),
+    "composition_vii": ("Kandinsky, Composition VII (1913)", "public domain (author died 1944)"),
 }
 
 
@@ -99,18 +109,20 @@ def _check_name(name: str, names) -> str:
 
 def bundled(name: str | None = None):
     """The path of one bundled image by name, or with no name the dict of all of them."""
-    images = {**CONTENT_IMAGES, **STYLE_IMAGES}
+    images = {**CONTENT_IMAGES, **PAPER_CONTENT_IMAGES, **STYLE_IMAGES, **PAPER_STYLE_IMAGES}
     return images if name is None else images[_check_name(name, images)]
 
 
 def content_path(name: str = "grace_hopper") -> Path:
-    """Path of a bundled content image: 'grace_hopper' (a photograph) or 'landscape'."""
-    return CONTENT_IMAGES[_check_name(name, CONTENT_IMAGES)]
+    """Path of a bundled content image: 'grace_hopper', 'landscape' or the paper's 'tubingen'."""
+    images = {**CONTENT_IMAGES, **PAPER_CONTENT_IMAGES}
+    return images[_check_name(name, images)]
 
 
 def style_path(name: str = "swirls") -> Path:
-    """Path of a bundled style image: 'swirls', 'waves', 'mosaic' or 'circles'."""
-    return STYLE_IMAGES[_check_name(name, STYLE_IMAGES)]
+    """Path of a bundled style image: 'swirls', 'waves', ... or the paper's 'starry_night', ..."""
+    images = {**STYLE_IMAGES, **PAPER_STYLE_IMAGES}
+    return images[_check_name(name, images)]
 
 
 def cache_dir() -> Path:
@@ -131,8 +143,22 @@ def _base_url() -> str:
     return mirror.rstrip("/") + "/"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+def sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks (the one helper: data, cli and vgg use it)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        while block := file.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _cached(name: str) -> Path | None:
+    """The full-size download of a REGISTRY image if it is in the cache and intact, else None."""
+    entry = REGISTRY.get(name)
+    if entry is None:
+        return None
+    path = cache_dir() / entry.file
+    return path if path.is_file() and sha256(path) == entry.sha256 else None
 
 
 def _download(url: str, out, timeout: float) -> None:
@@ -174,7 +200,7 @@ def fetch(name: str, *, timeout: float = 30) -> Path:
     entry = REGISTRY[_check_name(name, REGISTRY)]
     path = cache_dir() / entry.file
     if path.is_file():
-        if _sha256(path) == entry.sha256:
+        if sha256(path) == entry.sha256:
             return path
         path.unlink()  # damaged or outdated: never hand it out, never leave it behind
     url = _base_url() + entry.file
@@ -188,7 +214,7 @@ def fetch(name: str, *, timeout: float = 30) -> Path:
     try:
         with os.fdopen(fd, "wb") as out:
             _download(url, out, timeout)
-        got = _sha256(tmp)
+        got = sha256(tmp)
         if got != entry.sha256:
             why = f"sha256 {got[:12]}... but expected {entry.sha256[:12]}..."
             raise DownloadError(
@@ -218,19 +244,28 @@ class _Table(list):
 
 
 def list_images() -> list[dict]:
-    """Every image by name: bundled ones (always local) and the paper's (cached once downloaded)."""
+    """Every image by name: is a copy bundled (offline), is a full-size download cached."""
     table = _Table()
-    for name, (title, licence) in _BUNDLED_ABOUT.items():
-        table.append(dict(name=name, title=f"bundled: {title}", licence=licence, cached=True))
-    for name, entry in REGISTRY.items():
-        path = cache_dir() / entry.file
-        cached = path.is_file() and _sha256(path) == entry.sha256
-        table.append(dict(name=name, title=entry.title, licence=entry.licence, cached=cached))
+    local = bundled()
+    for name in {**local, **REGISTRY}:
+        entry = REGISTRY.get(name)
+        title, licence = (entry.title, entry.licence) if entry else _BUNDLED_ABOUT[name]
+        full = "-" if entry is None else "cached" if _cached(name) else "fetch() downloads it"
+        table.append(
+            dict(name=name, title=title, licence=licence, bundled=name in local, full_size=full)
+        )
     return table
 
 
 def _paper_or_bundled(name_paper: str, fallback: str, timeout: float) -> Path:
-    fallback_path = bundled(fallback)  # check the fallback's name before trying the network
+    """A cached full-size download, else the bundled copy, else a download, else `fallback`."""
+    # Sizes above 512 px want the full-size file: fetch(name_paper) downloads it.
+    fallback_path = bundled(fallback)  # check both names before anything else
+    local = bundled()
+    _check_name(name_paper, {**local, **REGISTRY})
+    cached = _cached(name_paper)
+    if cached or name_paper in local:  # no network, no wait
+        return cached or local[name_paper]
     try:
         return fetch(name_paper, timeout=timeout)
     except DownloadError as err:
@@ -243,12 +278,12 @@ def _paper_or_bundled(name_paper: str, fallback: str, timeout: float) -> Path:
 def content_or_paper(
     name_paper: str = "tubingen", fallback: str = "grace_hopper", *, timeout: float = 10
 ) -> Path:
-    """The paper's content image if it can be had (cached or downloaded), else a bundled one, with a note."""
+    """The paper's photograph: full size if cached, else the bundled 512 px copy (no wait)."""
     return _paper_or_bundled(name_paper, fallback, timeout)
 
 
 def style_or_paper(
     name_paper: str = "starry_night", fallback: str = "swirls", *, timeout: float = 10
 ) -> Path:
-    """The paper's style image if it can be had (cached or downloaded), else a bundled one, with a note."""
+    """The paper's painting: full size if cached, else the bundled 512 px copy (no wait)."""
     return _paper_or_bundled(name_paper, fallback, timeout)

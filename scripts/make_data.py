@@ -1,15 +1,19 @@
-"""Regenerate the bundled images in data/ and the table in data/README.md (deterministic, offline).
+"""Regenerate the bundled images in data/ and the tables in data/README.md (deterministic, offline).
 
-Run from anywhere: `python scripts/make_data.py`. Uses only numpy, Pillow and matplotlib:
-the style images and the landscape are drawn from fixed seeds; the photograph is the public
-domain portrait of Grace Hopper that matplotlib ships in mpl-data/sample_data.
+Run from anywhere: `python scripts/make_data.py [--paper-source DIR] [--paper-only]`. Uses
+numpy, Pillow, matplotlib and nst_teach.data (its sha256 and REGISTRY): the style images and
+the landscape are drawn from fixed seeds; the photograph is the public domain portrait of
+Grace Hopper that matplotlib ships in mpl-data/sample_data. The paper's images are reduced
+from the originals in DIR (default ../shared/data beside the repository), each checked by
+sha256 first; without DIR the committed copies are kept and only the tables are rewritten.
 """
 
 from __future__ import annotations
 
-import hashlib
+import argparse
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib
 import numpy as np
@@ -19,9 +23,13 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Circle, Ellipse, Polygon, Rectangle
 from PIL import Image
 
+from nst_teach.data import REGISTRY, sha256
+
 DATA = Path(__file__).resolve().parent.parent / "data"
+PAPER_SOURCE = DATA.parent.parent / "shared" / "data"  # ../shared/data beside the repository
 MAX_SIDE = 512
 JPEG_QUALITY = 92
+PAPER_QUALITY = 89  # keeps every copy under 100 KB (The Starry Night is 102 KB at 90)
 
 
 # ---------------------------------------------------------------- drawing helpers
@@ -658,7 +666,7 @@ def circles(seed: int = 5) -> Image.Image:
     return _to_image(rgb, (512, 512))
 
 
-# ---------------------------------------------------------------- README table
+# ---------------------------------------------------------------- what each drawn image is
 
 IMAGES = {
     "content/grace_hopper.jpg": (
@@ -699,12 +707,130 @@ IMAGES = {
     ),
 }
 
+
+# ---------------------------------------------------------------- the paper's images
+
+
+class Paper(NamedTuple):
+    """One of the paper's images: where its copy goes, the original's size and sha256, credits."""
+
+    file: str  # in data/
+    size: tuple[int, int]  # of the original
+    source_sha256: str
+    title: str
+    author: str
+    licence: str
+    source: str
+
+
+NEURAL_STYLE = "[jcjohnson/neural-style](https://github.com/jcjohnson/neural-style)"
+PAPER = {
+    "tubingen": Paper(
+        "content/tubingen.jpg",
+        (1024, 768),
+        REGISTRY["tubingen"].sha256,
+        "Neckarfront in Tübingen",
+        "Andreas Praefcke (photograph)",
+        "CC BY-SA 3.0; this reduced copy is a derivative under the same licence",
+        f"`examples/inputs/tubingen.jpg` of {NEURAL_STYLE}",
+    ),
+    "starry_night": Paper(
+        "style/starry_night.jpg",
+        (1024, 640),
+        REGISTRY["starry_night"].sha256,
+        "The Starry Night, 1889",
+        "Vincent van Gogh",
+        "public domain (painter died 1890)",
+        f"`examples/inputs/starry_night.jpg` of {NEURAL_STYLE}",
+    ),
+    "the_scream": Paper(
+        "style/the_scream.jpg",
+        (1200, 1528),
+        REGISTRY["the_scream"].sha256,
+        "The Scream, 1893",
+        "Edvard Munch",
+        "public domain (painter died 1944)",
+        f"`examples/inputs/the_scream.jpg` of {NEURAL_STYLE}",
+    ),
+    "shipwreck": Paper(
+        "style/shipwreck.jpg",
+        (960, 662),
+        REGISTRY["shipwreck"].sha256,
+        "The Shipwreck of the Minotaur, c. 1810",
+        "J. M. W. Turner",
+        "public domain (painter died 1851)",
+        f"`examples/inputs/shipwreck.jpg` of {NEURAL_STYLE}",
+    ),
+    "composition_vii": Paper(
+        "style/composition_vii.jpg",
+        (1071, 712),
+        "8f992ed4aecd6dd56972d7bc8166761de7c94e670ee6effa8fd05f3daeb33409",  # not in REGISTRY
+        "Composition VII, 1913",
+        "Wassily Kandinsky",
+        "public domain (painter died 1944)",
+        "`styles/composition_vii.jpg` of Stanford CS231n's 2020 assignment 3",
+    ),
+}
+
+
+def reduce(path: Path) -> Image.Image:
+    """An original, longest side resized to MAX_SIDE with a Lanczos filter on the sRGB values."""
+    # Plain sRGB rather than linear light on purpose: nst_teach resizes sRGB values too
+    # (transfer._resize_longest), so the bundled copy is what a full-size download becomes at
+    # 512 px. Linear light would make The Starry Night 7/255 brighter on average than that.
+    with Image.open(path) as original:
+        image = original.convert("RGB")
+    scale = MAX_SIDE / max(image.size)
+    return image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
+
+
+def _check_originals(source: Path) -> None:
+    """Stop, before anything is written, unless `source` holds each original with its sha256."""
+    if not source.is_dir():
+        raise SystemExit(
+            f"{source} is not a folder: pass --paper-source DIR, the originals' folder"
+        )
+    for name, paper in PAPER.items():
+        original = source / f"{name}.jpg"
+        if not original.is_file():
+            raise SystemExit(f"{original} is missing: pass --paper-source DIR, a folder with it")
+        got = sha256(original)
+        if got != paper.source_sha256:
+            raise SystemExit(
+                f"{original} has sha256 {got[:12]}... but the paper's file has "
+                f"{paper.source_sha256[:12]}...: use the original (see data/README.md)"
+            )
+
+
+def make_paper(source: Path) -> None:
+    """Check the originals in `source` against their sha256, reduce each, save it in data/."""
+    _check_originals(source)
+    for name, paper in PAPER.items():
+        original = source / f"{name}.jpg"
+        with Image.open(original) as full:
+            assert full.size == paper.size, (name, full.size)  # the README states it
+        image = reduce(original)
+        (DATA / paper.file).parent.mkdir(parents=True, exist_ok=True)
+        image.save(DATA / paper.file, quality=PAPER_QUALITY, optimize=True)
+        _report(paper.file, image)
+
+
+def _report(rel: str, image: Image.Image) -> None:
+    size = f"{image.size[0]}x{image.size[1]}"
+    kib = (DATA / rel).stat().st_size / 1024
+    print(f"{rel:26s} {size:8s} {kib:6.1f} KiB  {sha256(DATA / rel)[:12]}")
+
+
+# ---------------------------------------------------------------- README tables
+
 README = """# Bundled images
 
 Small images that ship with the repository, so that every notebook and test runs offline.
-All are at most 512 px on the longest side. The paper's own images (Tübingen, The Starry
-Night, ...) are not bundled: `nst_teach.data.fetch("starry_night")` downloads them on first
-use when you are online (see `nst_teach.data.REGISTRY` and `list_images()`).
+All are at most 512 px on the longest side. Get their paths by name with
+`nst_teach.data.content_path("tubingen")`, `style_path("starry_night")` or
+`bundled("composition_vii")`; `nst_teach.data.list_images()` lists every name.
+
+## Drawn and photographed for this project
 
 | file | what | made by | licence | sha256 |
 |---|---|---|---|---|
@@ -712,30 +838,91 @@ use when you are online (see `nst_teach.data.REGISTRY` and `list_images()`).
 
 "made by" names a function in `scripts/make_data.py` unless it says otherwise. The drawn
 images are dedicated to the public domain (CC0); the script that draws them is MIT licensed,
-like the rest of the project. Regenerate all images and this file with
+like the rest of the project.
 
-    python scripts/make_data.py
+## The paper's images
 
-The drawing is deterministic (fixed seeds), but JPEG bytes can differ between Pillow / libjpeg
-versions, so a regenerated file may have a different sha256; the script rewrites this table,
-and `tests/test_data.py` checks the committed files against it.
+The photograph and four of the paintings of Gatys, Ecker & Bethge (2015), Figures 2 and 3
+(Picasso's *Femme nue assise*, Figure 2E, is not public domain and is not here). Each is
+reduced from the original by `reduce()` in `scripts/make_data.py`: longest side to 512 px with
+a Lanczos filter applied to the sRGB values (not in linear light: `nst_teach` resizes sRGB
+values too, so a copy is what a full-size download becomes at 512 px), JPEG quality {quality},
+no metadata. The script checks each original's sha256 (given in "source") first.
+Full-size copies of all but Composition VII download on first use with
+`nst_teach.data.fetch("starry_night")` when you are online (see `nst_teach.data.REGISTRY`);
+`content_or_paper()` and `style_or_paper()` prefer such a download when it is cached.
+
+| file | title | painter or photographer | licence | source | sha256 |
+|---|---|---|---|---|---|
+{paper_rows}
+
+**Tübingen.** The photograph "Neckarfront in Tübingen" is by Andreas Praefcke and licensed
+under [CC BY-SA 3.0](https://creativecommons.org/licenses/by-sa/3.0/). `content/tubingen.jpg`
+is a derivative of it (reduced from 1024x768 to 512x384 and re-encoded) and is licensed under
+CC BY-SA 3.0 as well; the project's MIT licence does not apply to it. The painters of
+the four paintings died more than 70 years ago; the paintings are in the public domain.
+
+## Making them again
+
+    python scripts/make_data.py                              # everything
+    python scripts/make_data.py --paper-only --paper-source DIR
+
+The drawn images need nothing but the project's environment. The paper's copies are made from
+the originals in `--paper-source` (default `../shared/data` beside the repository; the four in
+`REGISTRY` are the files `fetch()` saves in `nst_teach.data.cache_dir()`); when that folder is
+missing, the committed copies are kept. The drawing is deterministic (fixed seeds), but JPEG
+bytes can differ between Pillow / libjpeg versions, so a regenerated file may have a different
+sha256; the script rewrites both tables, and `tests/test_data.py` checks the committed files
+against them.
 """
 
 
-def main() -> None:
-    start = time.perf_counter()
-    rows = []
-    for rel, (make, what, how, licence) in IMAGES.items():
+def _rows() -> tuple[list[str], list[str]]:
+    """The two tables' rows, each with the sha256 of the file now in data/."""
+    rows = [
+        f"| `{rel}` | {what} | {how} | {licence} | `{sha256(DATA / rel)}` |"
+        for rel, (_, what, how, licence) in IMAGES.items()
+    ]
+    paper_rows = [
+        f"| `{p.file}` | {p.title} | {p.author} | {p.licence} | {p.source}, "
+        f"{p.size[0]}x{p.size[1]}, sha256 `{p.source_sha256[:12]}...` | `{sha256(DATA / p.file)}` |"
+        for p in PAPER.values()
+    ]
+    return rows, paper_rows
+
+
+def make_drawn() -> None:
+    """Draw (or resize) the project's own images into data/."""
+    for rel, (make, *_) in IMAGES.items():
         path = DATA / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         image = make()
         assert max(image.size) <= MAX_SIDE, (rel, image.size)
         image.save(path, quality=JPEG_QUALITY, optimize=True)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        rows.append(f"| `{rel}` | {what} | {how} | {licence} | `{digest}` |")
-        size = f"{image.size[0]}x{image.size[1]}"
-        print(f"{rel:26s} {size:8s} {path.stat().st_size / 1024:6.1f} KiB  {digest[:12]}")
-    (DATA / "README.md").write_text(README.format(rows="\n".join(rows)), encoding="utf-8")
+        _report(rel, image)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--paper-source", type=Path, help="folder with the paper's originals")
+    parser.add_argument("--paper-only", action="store_true", help="do not redraw the others")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if not args.paper_only:
+        make_drawn()
+    source = args.paper_source or PAPER_SOURCE
+    if source.is_dir() or args.paper_source:
+        make_paper(source)
+    else:
+        missing = [p.file for p in PAPER.values() if not (DATA / p.file).is_file()]
+        if missing:
+            raise SystemExit(f"{source} not found and {missing} not made: pass --paper-source DIR")
+        print(f"{source} not found: kept the committed copies of the paper's images")
+    rows, paper_rows = _rows()
+    text = README.format(
+        rows="\n".join(rows), paper_rows="\n".join(paper_rows), quality=PAPER_QUALITY
+    )
+    (DATA / "README.md").write_text(text, encoding="utf-8")
     print(f"wrote data/README.md in {time.perf_counter() - start:.1f} s")
 
 

@@ -18,7 +18,9 @@ from nst_teach import data
 
 def test_bundled_images_exist_load_and_are_small():
     paths = data.bundled()
-    assert set(paths) == set(data.CONTENT_IMAGES) | set(data.STYLE_IMAGES)
+    own = set(data.CONTENT_IMAGES) | set(data.STYLE_IMAGES)
+    paper = set(data.PAPER_CONTENT_IMAGES) | set(data.PAPER_STYLE_IMAGES)
+    assert set(paths) == own | paper and not own & paper
     assert len(data.STYLE_IMAGES) >= 3
     for name, path in paths.items():
         assert path.is_file(), name
@@ -30,13 +32,75 @@ def test_bundled_images_exist_load_and_are_small():
     assert sum(p.stat().st_size for p in paths.values()) < 1.5e6
 
 
-def test_bundled_hashes_match_the_readme_table():
+def _readme_rows() -> dict[str, str]:
+    """data/README.md's tables: file (relative to data/) -> the whole row."""
     readme = (data.DATA_DIR / "README.md").read_text(encoding="utf-8")
-    rows = dict(re.findall(r"^\| `([^`]+)` \|.*\| `([0-9a-f]{64})` \|$", readme, re.M))
+    return {m[1]: m[0] for m in re.finditer(r"^\| `([^`]+)` \|.*\|$", readme, re.M)}
+
+
+def test_bundled_hashes_match_the_readme_table():
+    rows = _readme_rows()
     files = {p.relative_to(data.DATA_DIR).as_posix(): p for p in data.bundled().values()}
     assert set(rows) == set(files)
     for rel, path in files.items():
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == rows[rel], rel
+        digest = re.search(r"\| `([0-9a-f]{64})` \|$", rows[rel])[1]
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == digest, rel
+
+
+# The originals' sizes (data/README.md of the shared originals); each copy keeps the aspect.
+PAPER_SIZES = {
+    "tubingen": (1024, 768),
+    "starry_night": (1024, 640),
+    "the_scream": (1200, 1528),
+    "shipwreck": (960, 662),
+    "composition_vii": (1071, 712),
+}
+PAINTERS = {
+    "tubingen": "Andreas Praefcke",
+    "starry_night": "van Gogh",
+    "the_scream": "Munch",
+    "shipwreck": "Turner",
+    "composition_vii": "Kandinsky",
+}
+
+
+def test_the_papers_images_are_bundled_reduced_copies():
+    assert data.content_path("tubingen") == data.DATA_DIR / "content" / "tubingen.jpg"
+    assert data.bundled("composition_vii") == data.DATA_DIR / "style" / "composition_vii.jpg"
+    paths = {"tubingen": data.content_path("tubingen")}
+    paths |= {name: data.style_path(name) for name in PAPER_SIZES if name != "tubingen"}
+    assert set(paths) == set(data.PAPER_CONTENT_IMAGES) | set(data.PAPER_STYLE_IMAGES)
+    for name, path in paths.items():
+        assert path == data.bundled(name)
+        assert path.stat().st_size < 100_000, name
+        with Image.open(path) as image:
+            image.load()
+            assert image.mode == "RGB" and max(image.size) == 512, (name, image.size)
+            (w, h), (ow, oh) = image.size, PAPER_SIZES[name]
+            assert abs(w / h - ow / oh) < 0.01, (name, image.size)
+            assert image.info.get("exif") is None  # no metadata carried over
+
+
+def test_readme_credits_each_painter_and_the_photographs_licence():
+    rows = _readme_rows()
+    for name, painter in PAINTERS.items():
+        rel = data.bundled(name).relative_to(data.DATA_DIR).as_posix()
+        assert painter in rows[rel], rel
+        assert ("CC BY-SA 3.0" if name == "tubingen" else "public domain") in rows[rel], rel
+    assert "derivative" in rows["content/tubingen.jpg"]
+    readme = (data.DATA_DIR / "README.md").read_text(encoding="utf-8")
+    assert "https://creativecommons.org/licenses/by-sa/3.0/" in readme
+
+
+def test_sha256_streams_any_file(tmp_path):
+    big = bytes(range(256)) * 9000 + b"tail"  # 2.2 MiB: more than one 1 MiB block
+    for name, body in [("empty", b""), ("small", b"abc"), ("big", big)]:
+        path = tmp_path / name
+        path.write_bytes(body)
+        assert data.sha256(path) == data.sha256(str(path)) == hashlib.sha256(body).hexdigest()
+    assert data.sha256(tmp_path / "small") == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2 "abc"
+    )
 
 
 def test_named_paths_and_clear_errors_for_bad_names():
@@ -49,6 +113,10 @@ def test_named_paths_and_clear_errors_for_bad_names():
         data.content_path("hopper_grace")
     with pytest.raises(ValueError, match="did you mean 'starry_night'"):
         data.fetch("stary_night")
+    with pytest.raises(ValueError, match="grace_hopper, landscape, tubingen$"):
+        data.content_path("starry_night")  # a painting is a style image
+    with pytest.raises(ValueError, match="did you mean 'composition_vii'"):
+        data.style_or_paper("composition_v11")
 
 
 def test_registry_is_the_papers_images():
@@ -261,23 +329,73 @@ def test_cache_dir_follows_xdg(monkeypatch, tmp_path):
 # ---------------------------------------------------------------- notebook helpers
 
 
-def test_list_images_reports_what_is_cached(monkeypatch, server, tubingen):
+def test_list_images_reports_what_is_bundled_and_cached(monkeypatch, server, tubingen):
     monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
     table = data.list_images()
-    assert {row["name"] for row in table} == set(data.bundled()) | set(data.REGISTRY)
-    assert set(table[0]) == {"name", "title", "licence", "cached"}
-    assert not next(row for row in table if row["name"] == "tubingen")["cached"]
+    rows = {row["name"]: row for row in table}
+    assert set(rows) == set(data.bundled()) | set(data.REGISTRY) and len(rows) == len(table)
+    assert set(table[0]) == {"name", "title", "licence", "bundled", "full_size"}
+    assert rows["tubingen"]["bundled"] and rows["tubingen"]["full_size"] == "fetch() downloads it"
+    assert rows["composition_vii"]["bundled"] and rows["composition_vii"]["full_size"] == "-"
+    assert not rows["woman-with-hat-matisse"]["bundled"]
+    assert rows["grace_hopper"]["bundled"] and rows["grace_hopper"]["full_size"] == "-"
     data.fetch("tubingen")
-    assert next(row for row in data.list_images() if row["name"] == "tubingen")["cached"]
-    assert "Starry Night" in repr(table) and "CC BY-SA 3.0" in repr(table)
+    rows = {row["name"]: row for row in data.list_images()}
+    assert rows["tubingen"]["full_size"] == "cached"
+    for words in ["Starry Night", "CC BY-SA 3.0", "Composition VII", "Praefcke"]:
+        assert words in repr(table), words
 
 
-def test_paper_or_bundled_falls_back_with_a_note(monkeypatch, server, tubingen, capsys):
+@pytest.mark.parametrize("offline", [False, True])
+def test_paper_images_come_bundled_at_once_without_the_network(
+    monkeypatch, server, tubingen, capsys, offline
+):
+    server.files["starry_night.jpg"] = _jpeg_bytes("navy")
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/slow")  # would hang for 5 s
+    if offline:
+        monkeypatch.setenv("NST_TEACH_OFFLINE", "1")
+    start = time.perf_counter()
+    assert data.content_or_paper() == data.content_path("tubingen")
+    assert data.style_or_paper() == data.style_path("starry_night")
+    assert data.style_or_paper("composition_vii", "waves") == data.style_path("composition_vii")
+    assert data.style_or_paper("the_scream", fallback="mosaic") == data.style_path("the_scream")
+    assert time.perf_counter() - start < 1
+    assert server.requests == []
+    assert capsys.readouterr().out == ""
+
+
+def test_a_cached_full_size_download_comes_first(monkeypatch, server, tubingen, isolated):
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
+    full = data.fetch("tubingen")
+    monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/slow")
+    assert data.content_or_paper() == full == isolated / "tubingen.jpg"
+    full.write_bytes(b"damaged")  # a damaged download is never handed out
+    assert data.content_or_paper() == data.content_path("tubingen")
+    assert server.requests == ["/ok/tubingen.jpg"]
+
+
+@pytest.fixture
+def matisse(monkeypatch, server):
+    """The server holds our own woman-with-hat-matisse.jpg (the one paper image not bundled)."""
+    body = _jpeg_bytes("green")
+    server.files["woman-with-hat-matisse.jpg"] = body
+    name = "woman-with-hat-matisse"
+    entry = data.REGISTRY[name]._replace(sha256=hashlib.sha256(body).hexdigest())
+    monkeypatch.setitem(data.REGISTRY, name, entry)
+    return body
+
+
+def test_an_image_not_bundled_is_downloaded_or_falls_back_with_a_note(
+    monkeypatch, server, matisse, capsys
+):
+    name = "woman-with-hat-matisse"
+    assert name not in data.bundled()
     monkeypatch.setenv("NST_TEACH_DATA_MIRROR", f"http://127.0.0.1:{_closed_port()}")
-    assert data.content_or_paper() == data.content_path("grace_hopper")
-    assert "Using the bundled image 'grace_hopper'" in capsys.readouterr().out
-    assert data.style_or_paper("starry_night", "waves") == data.style_path("waves")
+    assert data.style_or_paper(name) == data.style_path("swirls")
+    assert f"Using the bundled image 'swirls' because '{name}'" in capsys.readouterr().out
+    assert data.style_or_paper(name, "waves") == data.style_path("waves")
     assert "Using the bundled image 'waves'" in capsys.readouterr().out
     monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/ok")
-    assert data.content_or_paper().read_bytes() == tubingen
+    assert data.style_or_paper(name).read_bytes() == matisse
     assert capsys.readouterr().out == ""
+    assert server.requests == [f"/ok/{name}.jpg"]
