@@ -6,7 +6,6 @@ Bad input gives a one-line error and exit code 2; Ctrl-C writes the best image s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import math
 import os
 import sys
@@ -89,10 +88,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _check_output(out: Path, inputs: list[Path]) -> None:
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg"):
         raise UsageError(f"--out {out}: use a .png or .jpg file name")
@@ -134,8 +129,8 @@ def run(args: argparse.Namespace) -> int:
     # Load every image up front so a broken file fails in a second, not after the run.
     images = [load_image(p) for p in [content, *styles]]
     result = stylize(images[0], images[1:], progress=not args.quiet, **options)
-    result.settings["content"] = {"path": str(content), "sha256": _sha256(Path(content))}
-    result.settings["style"] = [{"path": str(s), "sha256": _sha256(Path(s))} for s in styles]
+    result.settings["content"] = {"path": str(content), "sha256": data.sha256(content)}
+    result.settings["style"] = [{"path": str(s), "sha256": data.sha256(s)} for s in styles]
     path = result.save(args.out)
     print(f"wrote {path} and {path.with_suffix('.json').name} ({result.evals} evaluations, {result.seconds:.1f} s, {result.stop_reason})")
     return 130 if result.stop_reason == "interrupted" else 0

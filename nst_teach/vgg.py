@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import difflib
-import hashlib
 import importlib.util
 import io
 from dataclasses import dataclass
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from .data import sha256
 
 # Paper name -> index in torchvision's ``vgg19().features``. ReLUs are not in-place here.
 _BLOCKS = [2, 2, 4, 4, 4]
@@ -119,12 +120,8 @@ def caffe_weights_path() -> Path:
 
 @lru_cache(maxsize=4)
 def file_sha256(path: str) -> str:
-    """sha256 of a file, hex (cached: the weights file does not change during a session)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    """sha256 of the weights file, hex (cached: it does not change during a session)."""
+    return sha256(path)
 
 
 def _caffe_state(path: str) -> dict[str, torch.Tensor]:
