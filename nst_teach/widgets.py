@@ -1,4 +1,4 @@
-"""Interactive explorers: a live style-transfer run (notebook 07) and a statistics playground (01-03).
+"""Interactive explorers: a live style-transfer run (notebook 07), a statistics playground (01-03).
 
 ``explore()`` returns an ``Explorer``: pick content and style, the ratio beta/alpha, the layers,
 size and budget, press Run; the run goes on in a background thread so the notebook stays
@@ -6,7 +6,7 @@ responsive, with a live preview, a progress bar and loss curves; Stop keeps the 
 far. ``stats_explorer()`` returns sliders over a small 3-variable data set and shows its Gram,
 covariance and correlation matrices change. Both objects display themselves in a notebook and can
 be driven from code (``ex.run(); ex.wait(); ex.result``), which is how the tests use them.
-ipywidgets and matplotlib are imported inside the functions so that ``import nst_teach`` stays light.
+ipywidgets and matplotlib are imported inside the functions, so ``import nst_teach`` stays light.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import math
 import os
 import threading
 import time
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -54,44 +55,48 @@ def _figure_png(fig) -> bytes:
 
 
 def loss_curves_png(history, alpha: float = 1.0, beta: float = 1.0, size=(4.2, 3.0)) -> bytes:
-    """Loss curves as PNG bytes: alpha*content, beta*style and the total against the evaluation."""
+    """Loss curves as PNG bytes: ``plots.loss_curves`` on a pyplot-free Figure (thread-safe)."""
     from matplotlib.figure import Figure
 
+    from .plots import loss_curves
+
     fig = Figure(figsize=size, dpi=80, layout="constrained")
-    ax = fig.add_subplot()
-    evals = range(1, len(history) + 1)
-    if history:
-        log = all(h["total"] > 0 for h in history)
-        # On a log axis a zero (the content loss at the first evaluation from the content) is left out.
-        keep = (lambda v: v if v > 0 else math.nan) if log else (lambda v: v)
-        ax.plot(evals, [keep(alpha * h["content"]) for h in history], label="α · content")
-        ax.plot(evals, [keep(beta * h["style"]) for h in history], label="β · style")
-        ax.plot(evals, [h["total"] for h in history], label="total", color="black", lw=1)
-        if log:
-            ax.set_yscale("log")
-        ax.legend(fontsize="small")
-    ax.set_xlabel("evaluation")
-    ax.set_title("loss", fontsize="medium")
+    ax = loss_curves(history, fig.add_subplot(), alpha=alpha, beta=beta, title="loss")
+    ax.title.set_fontsize("medium")
     return _figure_png(fig)
 
 
+def _error_html(message: str) -> str:
+    """A message for the status line, in red."""
+    return f"<span style='color:#b00'>{message}</span>"
+
+
 class _Source:
-    """One choice in an image dropdown: a label and how to get the image (path, PIL image or tensor)."""
+    """One choice in an image dropdown: a label and how to get the image (path, PIL or tensor)."""
 
     def __init__(self, label: str, get, local: bool = True):
         self.label, self.get, self.local = label, get, local
 
 
 def _image_sources(bundled: dict, paper: tuple[str, ...]) -> dict[str, _Source]:
-    """Bundled images, then the paper's: cached ones always, others only when downloads are allowed."""
+    """Bundled images, then the paper's: cached ones always, others if downloads are allowed."""
     sources = {f"bundled:{name}": _Source(name, lambda p=path: p) for name, path in bundled.items()}
     offline = bool(os.environ.get("NST_TEACH_OFFLINE"))
     for name in paper:
         cached = (data.cache_dir() / data.REGISTRY[name].file).is_file()
         if cached or not offline:
             label = f"{name} (paper)" if cached else f"{name} (paper, downloads on Run)"
-            sources[f"paper:{name}"] = _Source(label, lambda n=name: data.fetch(n, timeout=10), cached)
+            sources[f"paper:{name}"] = _Source(label, partial(data.fetch, name, timeout=10), cached)
     return sources
+
+
+def _layer_boxes(choices: tuple[str, ...], ticked) -> dict:
+    """One Checkbox per layer name, the offered choices first; the ``ticked`` ones are on."""
+    import ipywidgets as w
+
+    return {name: w.Checkbox(value=name in ticked, description=name, indent=False,
+                             layout=w.Layout(width="90px"))
+            for name in dict.fromkeys(choices + tuple(ticked))}
 
 
 class Explorer:
@@ -106,8 +111,6 @@ class Explorer:
 
     def __init__(self, content=None, style=None, model=None, *, weights: str = "caffe", device=None,
                  size: int | None = None, max_evals: int | None = None, preview_every: int = 5):
-        import ipywidgets as w
-
         self.model = model
         self.weights = weights
         self.device = pick_device(device if model is None else model.device)
@@ -118,101 +121,126 @@ class Explorer:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._uploads = 0
-        defaults = preset(self.device)
-
         self._content_sources = _image_sources(data.CONTENT_IMAGES, PAPER_CONTENT)
         self._style_sources = _image_sources(data.STYLE_IMAGES, PAPER_STYLE)
-        wide = w.Layout(width="300px")
+        defaults = preset(self.device)
+        self._make_controls(size or defaults.size, max_evals or defaults.max_evals)
+        self._choose_images(content, style)
+        self._wire()
+        self._show_inputs()
+        self.widget = self._layout()
+
+    # ------------------------------------------------------------------ construction
+    def _make_controls(self, size: int, max_evals: int) -> None:
+        """Create every widget (image choices, settings, buttons, outputs) with its start value."""
+        import ipywidgets as w
+
+        wide, initial = w.Layout(width="300px"), {"description_width": "initial"}
         self.content = w.Dropdown(description="content", layout=wide)
         self.style = w.Dropdown(description="style", layout=wide)
         self.content_upload = w.FileUpload(accept="image/*", multiple=False, description="upload",
                                            tooltip="use a picture of your own as the content")
         self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload",
                                          tooltip="use a picture of your own as the style")
-        self._set_options(self.content, self._content_sources, self._pick(content, self._content_sources, "tubingen", "grace_hopper"))
-        self._set_options(self.style, self._style_sources, self._pick(style, self._style_sources, "starry_night", "swirls"))
-
         self.ratio = w.FloatLogSlider(
             value=1e-3, base=10, min=RATIO_RANGE[0], max=RATIO_RANGE[1], step=0.25,
             description="β / α", readout_format=".0e", continuous_update=False,
-            style={"description_width": "initial"}, layout=w.Layout(width="420px"),
+            style=initial, layout=w.Layout(width="420px"),
         )
-        self.content_layers = {
-            n: w.Checkbox(value=n in CONTENT_LAYERS, description=n, indent=False, layout=w.Layout(width="90px"))
-            for n in dict.fromkeys(CONTENT_LAYER_CHOICES + tuple(CONTENT_LAYERS))
-        }
-        self.style_layers = {
-            n: w.Checkbox(value=n in STYLE_LAYERS, description=n, indent=False, layout=w.Layout(width="90px"))
-            for n in dict.fromkeys(STYLE_LAYER_CHOICES + tuple(STYLE_LAYERS))
-        }
-        self.size = w.IntSlider(value=size or defaults.size, min=32, max=1024, step=16, description="size (px)",
-                                continuous_update=False, style={"description_width": "initial"})
-        self.budget = w.IntSlider(value=max_evals or defaults.max_evals, min=1, max=1000, description="evaluations",
-                                  continuous_update=False, style={"description_width": "initial"})
+        self.content_layers = _layer_boxes(CONTENT_LAYER_CHOICES, CONTENT_LAYERS)
+        self.style_layers = _layer_boxes(STYLE_LAYER_CHOICES, STYLE_LAYERS)
+        self.size = w.IntSlider(value=size, min=32, max=1024, step=16, description="size (px)",
+                                continuous_update=False, style=initial)
+        self.budget = w.IntSlider(value=max_evals, min=1, max=1000, description="evaluations",
+                                  continuous_update=False, style=initial)
         self.init = w.Dropdown(options=list(INITS), value="content", description="start from",
-                               style={"description_width": "initial"}, layout=w.Layout(width="200px"))
+                               style=initial, layout=w.Layout(width="200px"))
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
-        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop", disabled=True)
-        self.progress = w.IntProgress(value=0, min=0, max=self.budget.value, description="0 / %d" % self.budget.value,
-                                      style={"description_width": "initial"})
+        self.stop_button = w.Button(description="Stop", button_style="danger", icon="stop",
+                                    disabled=True)
+        self.progress = w.IntProgress(value=0, min=0, max=max_evals, description=f"0 / {max_evals}",
+                                      style=initial)
         self.status = w.HTML(value="Pick images and settings, then press Run.")
-        # Fixed display widths, natural heights: a 64-pixel run is shown as large as a 256-pixel one.
+        # Fixed display widths, natural heights: a 64-pixel run is shown as large as a 256-pixel.
         self.style_thumb = w.Image(format="png", layout=w.Layout(width="160px", height="auto"))
         self.preview = w.Image(format="png", layout=w.Layout(width="320px", height="auto"))
         self.curves = w.Image(format="png", layout=w.Layout(width="336px", height="auto"))
         self.curves.value = loss_curves_png([])
 
+    def _choose_images(self, content, style) -> None:
+        """Fill the image dropdowns and select the given images (or the defaults)."""
+        pairs = ((self.content, self._content_sources, content, "tubingen", "grace_hopper"),
+                 (self.style, self._style_sources, style, "starry_night", "swirls"))
+        for dropdown, sources, given, paper_default, bundled_default in pairs:
+            key = self._pick(given, sources, paper_default, bundled_default)
+            self._set_options(dropdown, sources, key)
+
+    def _wire(self) -> None:
+        """Connect the buttons, uploads, dropdowns and the budget slider to what they do."""
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
-        self.content_upload.observe(lambda ch: self._uploaded(ch, self.content, self._content_sources), "value")
-        self.style_upload.observe(lambda ch: self._uploaded(ch, self.style, self._style_sources), "value")
+        self.content_upload.observe(
+            lambda ch: self._uploaded(ch, self.content, self._content_sources), "value")
+        self.style_upload.observe(
+            lambda ch: self._uploaded(ch, self.style, self._style_sources), "value")
         self.content.observe(lambda _: self._show_inputs(), "value")
         self.style.observe(lambda _: self._show_inputs(), "value")
-        self.budget.observe(lambda ch: self._reset_progress(), "value")
-        self._show_inputs()
+        self.budget.observe(lambda _: self._reset_progress(), "value")
 
-        label = w.HTML
-        self.widget = w.VBox([
+    def _layout(self):
+        """The explorer's VBox, its parts tagged with CSS classes."""
+        import ipywidgets as w
+
+        def row_label(text):
+            return w.HTML(f"<b>{text}</b>", layout=w.Layout(width="110px"))
+
+        box = w.VBox([
             w.HBox([self.content, self.content_upload]),
             w.HBox([self.style, self.style_upload]),
             self.ratio,
-            w.HBox([label("<b>content layers</b>", layout=w.Layout(width="110px")), *self.content_layers.values()]),
-            w.HBox([label("<b>style layers</b>", layout=w.Layout(width="110px")), *self.style_layers.values()]),
+            w.HBox([row_label("content layers"), *self.content_layers.values()]),
+            w.HBox([row_label("style layers"), *self.style_layers.values()]),
             w.HBox([self.size, self.budget, self.init]),
             w.HBox([self.run_button, self.stop_button, self.progress]),
             self.status,
-            w.HBox([self.style_thumb, self.preview, self.curves], layout=w.Layout(align_items="flex-start")),
+            w.HBox([self.style_thumb, self.preview, self.curves],
+                   layout=w.Layout(align_items="flex-start")),
         ])
         # CSS classes name the parts for styling and for the browser test (tests/test_browser.py).
-        for part, name in ((self.widget, "explorer"), (self.run_button, "run"), (self.stop_button, "stop"),
-                           (self.progress, "progress"), (self.status, "status"), (self.preview, "preview"),
-                           (self.curves, "curves"), (self.ratio, "ratio")):
+        for part, name in ((box, "explorer"), (self.run_button, "run"), (self.stop_button, "stop"),
+                           (self.progress, "progress"), (self.status, "status"),
+                           (self.preview, "preview"), (self.curves, "curves"),
+                           (self.ratio, "ratio")):
             part.add_class(f"nst-{name}")
+        return box
 
     # ------------------------------------------------------------------ display
     def _repr_mimebundle_(self, **kwargs):
         return {**self.widget._repr_mimebundle_(**kwargs), "text/plain": repr(self)}
 
     def __repr__(self) -> str:
-        state = "running" if self.running else f"result: {self.result.stop_reason}" if self.result else "not run yet"
+        state = ("running" if self.running else f"result: {self.result.stop_reason}" if self.result
+                 else "not run yet")
         return f"<Explorer ({state}); display it in a notebook to use the widgets>"
 
     # ------------------------------------------------------------------ choices
     @staticmethod
     def _pick(given, sources: dict[str, _Source], paper_default: str, bundled_default: str) -> str:
-        """The dropdown key for ``given``: a bundled or paper name, a path/PIL/tensor (added), or the default."""
+        """The dropdown key for ``given``: a bundled or paper name, a path, PIL image or tensor."""
         if given is None:
             key = f"paper:{paper_default}"
             return key if key in sources and sources[key].local else f"bundled:{bundled_default}"
         if isinstance(given, str) and f"bundled:{given}" in sources:
             return f"bundled:{given}"
         if isinstance(given, str) and given in data.REGISTRY:
-            sources.setdefault(f"paper:{given}", _Source(f"{given} (paper)", lambda: data.fetch(given, timeout=10), False))
+            fetch = partial(data.fetch, given, timeout=10)
+            sources.setdefault(f"paper:{given}", _Source(f"{given} (paper)", fetch, False))
             return f"paper:{given}"
         if isinstance(given, (str, Path)):
             if not Path(given).is_file():
                 names = ", ".join(k.split(":", 1)[1] for k in sources)
-                raise ValueError(f"no image named or at {str(given)!r}: give a file path or one of {names}")
+                raise ValueError(
+                    f"no image named or at {str(given)!r}: give a file path or one of {names}")
             label = Path(given).name
         else:
             label = type(given).__name__
@@ -237,8 +265,8 @@ class Explorer:
             picture = Image.open(io.BytesIO(bytes(upload["content"])))
             picture.load()
             load_image(picture, max_size=64)  # raises ImageError with a clear message
-        except Exception as err:  # noqa: BLE001 - any unreadable upload is reported, never raised in the UI
-            self.status.value = f"<span style='color:#b00'>cannot use {upload['name']}: {err}</span>"
+        except Exception as err:  # noqa: BLE001 - an unreadable upload is reported, never raised
+            self.status.value = _error_html(f"cannot use {upload['name']}: {err}")
             return
         self._uploads += 1
         key = f"upload:{self._uploads}"
@@ -249,17 +277,18 @@ class Explorer:
         return sources[dropdown.value].get()
 
     def _show_inputs(self) -> None:
-        """Show the chosen style as a thumbnail and the content in the preview (local images only)."""
+        """Show the chosen style as a thumbnail, the content in the preview (local images only)."""
         if self.running:
             return
-        for dropdown, sources, target, size in ((self.content, self._content_sources, self.preview, 256),
-                                                (self.style, self._style_sources, self.style_thumb, 160)):
+        shown = ((self.content, self._content_sources, self.preview, 256),
+                 (self.style, self._style_sources, self.style_thumb, 160))
+        for dropdown, sources, target, size in shown:
             source = sources[dropdown.value]
             if source.local:
                 try:
                     target.value = png_bytes(load_image(source.get(), max_size=size))
                 except Exception as err:  # noqa: BLE001
-                    self.status.value = f"<span style='color:#b00'>cannot show {source.label}: {err}</span>"
+                    self.status.value = _error_html(f"cannot show {source.label}: {err}")
 
     def _reset_progress(self) -> None:
         if not self.running:
@@ -274,7 +303,7 @@ class Explorer:
         return self._thread is not None and self._thread.is_alive()
 
     def settings(self) -> dict:
-        """The stylize keyword arguments the widgets currently describe (alpha is 1, beta the ratio)."""
+        """The stylize keyword arguments the widgets describe now (alpha is 1, beta the ratio)."""
         return dict(
             alpha=1.0, beta=float(self.ratio.value),
             content_layers=[n for n, box in self.content_layers.items() if box.value],
@@ -283,14 +312,14 @@ class Explorer:
         )
 
     def run(self) -> threading.Thread | None:
-        """Start stylize in a background thread with the current settings (what the Run button does)."""
+        """Start stylize in a background thread with the current settings (the Run button)."""
         if self.running:
             self.status.value = "Already running: press Stop first."
             return self._thread
-        settings = self.settings()  # read on the caller's thread, so later slider moves don't mix in
+        settings = self.settings()  # read on the caller's thread: later slider moves don't mix in
         missing = [kind for kind in ("content", "style") if not settings[f"{kind}_layers"]]
         if missing:
-            self.status.value = f"<span style='color:#b00'>Tick at least one {' and one '.join(missing)} layer.</span>"
+            self.status.value = _error_html(f"Tick at least one {' and one '.join(missing)} layer.")
             return None
         self._stop.clear()
         self.error = None
@@ -301,8 +330,8 @@ class Explorer:
         self.run_button.disabled, self.stop_button.disabled = True, False
         content_source = self._content_sources[self.content.value]
         style_source = self._style_sources[self.style.value]
-        self._thread = threading.Thread(target=self._work, args=(content_source, style_source, settings),
-                                        name="nst-explorer", daemon=True)
+        self._thread = threading.Thread(target=self._work, name="nst-explorer", daemon=True,
+                                        args=(content_source, style_source, settings))
         self._thread.start()
         return self._thread
 
@@ -313,14 +342,13 @@ class Explorer:
             self.status.value = "Stopping after this evaluation ..."
 
     def wait(self, timeout: float | None = None):
-        """Block until the run ends (or ``timeout`` seconds pass); return the last Result (or None)."""
+        """Wait until the run ends (or ``timeout`` seconds pass); return the last Result or None."""
         if self._thread is not None:
             self._thread.join(timeout)
         return self.result
 
     def _work(self, content_source, style_source, settings) -> None:
-        started = time.perf_counter()
-        last = {"time": 0.0}
+        """The background thread: load, run stylize with a progress callback, show the outcome."""
         try:
             self.status.value = "Loading the images and the network ..."
             content, style = content_source.get(), style_source.get()
@@ -328,38 +356,50 @@ class Explorer:
                 from .vgg import load_vgg19
 
                 self.model = load_vgg19(self.weights, device=self.device)
-            n = settings["max_evals"]
-
-            def callback(i, image, losses):
-                self.history.append(losses)
-                self.progress.value = i
-                self.progress.description = f"{i} / {n}"
-                now = time.perf_counter()
-                if i == 1 or (i % self.preview_every == 0 and now - last["time"] >= PREVIEW_SECONDS):
-                    last["time"] = now
-                    self._draw(image, settings)
-                    self.status.value = f"Running: evaluation {i} of {n}, loss {losses['total']:.3g}, {now - started:.1f} s"
-                return self._stop.is_set()
-
             if self._stop.is_set():
                 self.status.value = "Stopped before the run began."
                 return
             self.status.value = "Running ..."
-            result = stylize(content, style, model=self.model, callback=callback, progress=False, **settings)
-            self.result = result
-            self.history = list(result.history)
-            self._draw(result.image, settings)
-            self.progress.value = result.evals
-            self.progress.bar_style = "success" if result.stop_reason == "completed" else "warning"
-            final = result.history[-1]["total"] if result.history else math.nan
-            self.status.value = (f"Done ({result.stop_reason}): {result.evals} evaluations in {result.seconds:.1f} s, "
-                                 f"final loss {final:.3g}. The image is in <code>explorer.result.image</code>.")
+            callback = self._progress_callback(settings)
+            result = stylize(content, style, model=self.model, callback=callback, progress=False,
+                             **settings)
+            self._show_result(result, settings)
         except Exception as err:  # noqa: BLE001 - shown in the widget, kept on .error
             self.error = err
             self.progress.bar_style = "danger"
-            self.status.value = f"<span style='color:#b00'>Error: {type(err).__name__}: {err}</span>"
+            self.status.value = _error_html(f"Error: {type(err).__name__}: {err}")
         finally:
             self.run_button.disabled, self.stop_button.disabled = False, True
+
+    def _progress_callback(self, settings):
+        """The stylize callback: keep the losses, move the bar, redraw now and then; True stops."""
+        n, started, last_draw = settings["max_evals"], time.perf_counter(), [0.0]
+
+        def callback(i, image, losses):
+            self.history.append(losses)
+            self.progress.value = i
+            self.progress.description = f"{i} / {n}"
+            now = time.perf_counter()
+            if i == 1 or (i % self.preview_every == 0 and now - last_draw[0] >= PREVIEW_SECONDS):
+                last_draw[0] = now
+                self._draw(image, settings)
+                self.status.value = (f"Running: evaluation {i} of {n}, loss {losses['total']:.3g}, "
+                                     f"{now - started:.1f} s")
+            return self._stop.is_set()
+
+        return callback
+
+    def _show_result(self, result, settings) -> None:
+        """Keep a finished run's Result and show its image, curves, bar colour and a summary."""
+        self.result = result
+        self.history = list(result.history)
+        self._draw(result.image, settings)
+        self.progress.value = result.evals
+        self.progress.bar_style = "success" if result.stop_reason == "completed" else "warning"
+        final = result.history[-1]["total"] if result.history else math.nan
+        self.status.value = (f"Done ({result.stop_reason}): {result.evals} evaluations in "
+                             f"{result.seconds:.1f} s, final loss {final:.3g}. "
+                             "The image is in <code>explorer.result.image</code>.")
 
     def _draw(self, image: torch.Tensor, settings) -> None:
         self.preview.value = png_bytes(image)
@@ -367,7 +407,7 @@ class Explorer:
 
 
 def explore(content=None, style=None, model=None, **options) -> Explorer:
-    """The style-transfer explorer of notebook 07 (display it, or drive it: ``ex.run(); ex.wait()``).
+    """The style-transfer explorer of notebook 07 (display it, or drive it: ex.run(); ex.wait()).
 
     content, style: a bundled or paper image name, a path, a PIL image or a tensor (default: the
     paper's Tübingen and Starry Night when cached, else the bundled grace_hopper and swirls).
@@ -378,10 +418,11 @@ def explore(content=None, style=None, model=None, **options) -> Explorer:
     return Explorer(content, style, model, **options)
 
 
-# ---------------------------------------------------------------------- statistics (notebooks 01-03)
+# ------------------------------------------------------------------ statistics (notebooks 01-03)
 
 
-def stats_data(rho: float = 0.6, scale: float = 1.0, mean: float = 2.0, n: int = 50, seed: int = 0) -> torch.Tensor:
+def stats_data(rho: float = 0.6, scale: float = 1.0, mean: float = 2.0, n: int = 50,
+               seed: int = 0) -> torch.Tensor:
     """A (3, n) data set, rows = variables (or channels), with exactly these sample statistics:
 
     rows 1 and 2 have correlation ``rho``; row 2 has standard deviation ``scale``, the others 1;
@@ -412,18 +453,20 @@ class StatsExplorer:
         import ipywidgets as w
 
         self.n = n
-        slider = dict(continuous_update=False, style={"description_width": "initial"}, layout=w.Layout(width="360px"))
+        slider = dict(continuous_update=False, style={"description_width": "initial"},
+                      layout=w.Layout(width="360px"))
         self.rho = w.FloatSlider(value=0.6, min=-0.95, max=0.95, step=0.05,
                                  description="correlation of rows 1 and 2", **slider)
         self.scale = w.FloatLogSlider(value=1.0, base=10, min=-1, max=1, step=0.1,
                                       description="spread of row 2 (std)", **slider)
-        self.mean = w.FloatSlider(value=2.0, min=-3.0, max=3.0, step=0.5, description="mean of row 3", **slider)
+        self.mean = w.FloatSlider(value=2.0, min=-3.0, max=3.0, step=0.5,
+                                  description="mean of row 3", **slider)
         self.image = w.Image(format="png", layout=w.Layout(max_width="900px"))
         self.caption = w.HTML()
         for s in (self.rho, self.scale, self.mean):
             s.observe(lambda _: self.update(), "value")
-        self.widget = w.VBox([w.HBox([self.rho, self.scale, self.mean], layout=w.Layout(flex_flow="row wrap")),
-                              self.image, self.caption])
+        sliders = w.HBox([self.rho, self.scale, self.mean], layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([sliders, self.image, self.caption])
         self.widget.add_class("nst-stats-explorer")
         self.update()
 
@@ -454,9 +497,10 @@ class StatsExplorer:
         heatmap(tidy(self.corr), "correlation", ax=axes[3], labels=labels, vmin=-1, vmax=1)
         self.image.value = _figure_png(fig)
         self.caption.value = (
-            f"r₁₂ = {self.corr[0, 1]:.2f}, c₁₂ = {self.cov[0, 1]:.2f}, var₂ = {self.cov[1, 1]:.2f}; "
-            f"G₃₃ / n = {self.gram[2, 2]:.2f} = var₃ · (n−1)/n + mean₃² — the Gram matrix sees the mean, "
-            "covariance and correlation do not; correlation does not see the spread either."
+            f"r₁₂ = {self.corr[0, 1]:.2f}, c₁₂ = {self.cov[0, 1]:.2f}, "
+            f"var₂ = {self.cov[1, 1]:.2f}; "
+            f"G₃₃ / n = {self.gram[2, 2]:.2f} = var₃ · (n−1)/n + mean₃² — the Gram matrix sees the "
+            "mean, covariance and correlation do not; correlation does not see the spread either."
         )
 
     def _repr_mimebundle_(self, **kwargs):
@@ -467,9 +511,10 @@ class StatsExplorer:
         return bundle
 
     def __repr__(self) -> str:
-        return f"<StatsExplorer rho={self.rho.value}, scale={self.scale.value}, mean={self.mean.value}>"
+        values = f"rho={self.rho.value}, scale={self.scale.value}, mean={self.mean.value}"
+        return f"<StatsExplorer {values}>"
 
 
 def stats_explorer(n: int = 50) -> StatsExplorer:
-    """Sliders that change a 3-variable data set; watch its Gram, covariance and correlation (notebooks 01-03)."""
+    """Sliders over a 3-variable data set: its Gram, covariance, correlation (notebooks 01-03)."""
     return StatsExplorer(n)
