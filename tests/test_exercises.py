@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import gc
+import json
+import re
+import sys
+import weakref
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
+from conftest import assert_wrong, stub
 
 from nst_teach import exercises
 from nst_teach.exercises import SOLVED, UNSOLVED, WRONG, Feedback
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
 
 def centred(X):
     return X - X.mean(dim=-1, keepdim=True)
-
-
-def stub(*args):
-    raise NotImplementedError("Exercise 1: replace this line with your code")
 
 
 # ---------------------------------------------------------------- core
@@ -39,24 +45,120 @@ def test_ellipsis_answer_is_not_solved_yet():
     assert exercises.check("01.1", ...).status == UNSOLVED
 
 
-def test_check_by_name_or_number_and_solved_registry():
+def test_check_by_name_or_number():
     right = lambda x, y: torch.cov(torch.stack([x, y]))[0, 1]  # noqa: E731
     assert exercises.check("covariance_by_hand", stub).status == UNSOLVED
-    assert not exercises.solved("01.1")
-    assert exercises.check("01.1", right).ok
-    assert exercises.solved("01.1") and exercises.solved("covariance_by_hand")
-    assert not exercises.check("01.1", lambda x, y: 0.0).ok
-    assert not exercises.solved("01.1")  # the latest verdict counts
+    assert exercises.check("01.1", right).ok and exercises.check("covariance_by_hand", right).ok
+    assert exercises.CHECKERS["01.1"] is exercises.CHECKERS["covariance_by_hand"]
+    assert exercises.CHECKERS["01.1"] is exercises.check_covariance_by_hand
 
 
 def test_unknown_exercise_lists_the_known_ones():
     with pytest.raises(KeyError, match="01.1"):
         exercises.check("99.9", stub)
+    with pytest.raises(KeyError, match="01.1"):
+        exercises.solved("99.9")
 
 
 def test_registering_twice_is_refused():
     with pytest.raises(ValueError, match="twice"):
         exercises.exercise("01.1", "another")(lambda fn: "ok")
+
+
+def test_a_checker_that_solved_could_not_run_alone_is_refused():
+    with pytest.raises(TypeError, match="defaults for model"):
+        exercises.exercise("99.1", "needs_a_model")(lambda fn, model, steps=3: "ok")
+    assert "99.1" not in exercises.CHECKERS and "needs_a_model" not in exercises.CHECKERS
+
+
+# ---------------------------------------------------------------- solved() and require()
+
+
+def wrong_cov(x, y):
+    return (x * y).mean()
+
+
+def test_solved_follows_the_name_in_the_notebook_whatever_ran_before(monkeypatch):
+    main = sys.modules["__main__"]  # the IPython user namespace in a kernel
+    monkeypatch.delattr(main, "covariance_by_hand", raising=False)
+    assert not exercises.solved("01.1")  # nothing bound to the name: not solved
+    assert not exercises.check("01.1", wrong_cov).ok
+    monkeypatch.setattr(main, "covariance_by_hand", cov_xy, raising=False)
+    assert exercises.solved("01.1") and exercises.solved("covariance_by_hand")
+    assert not exercises.check("01.1", wrong_cov).ok  # a later failing check of another answer...
+    assert exercises.solved("01.1")  # ...does not change the verdict on the bound one
+    monkeypatch.setattr(main, "covariance_by_hand", wrong_cov)
+    assert not exercises.solved("01.1")
+    assert exercises.check("01.1", cov_xy).ok  # a later passing check of another answer...
+    assert not exercises.solved("01.1")  # ...does not solve the bound one
+    monkeypatch.setattr(main, "covariance_by_hand", stub)
+    assert not exercises.solved("01.1")
+    monkeypatch.setattr(main, "covariance_by_hand", cov_xy)
+    assert exercises.solved("01.1")
+
+
+def test_solved_checks_the_answer_it_is_given():
+    assert exercises.solved("01.1", cov_xy) and exercises.solved("covariance_by_hand", cov_xy)
+    assert not exercises.solved("01.1", wrong_cov)
+    assert not exercises.solved("01.1", stub)
+    assert not exercises.solved("01.1", ...)
+    assert not exercises.solved("01.1", None) and not exercises.solved("01.1", 1.75)
+
+
+def test_solved_remembers_a_function_and_rechecks_a_redefined_one():
+    runs = []
+
+    def define(right):  # a fresh function each time, as re-running an exercise cell makes
+        def covariance_by_hand(x, y):
+            runs.append(1)
+            return cov_xy(x, y) if right else wrong_cov(x, y)
+
+        return covariance_by_hand
+
+    first = define(right=False)
+    assert not exercises.solved("01.1", first)
+    count = len(runs)
+    assert count > 0 and not exercises.solved("01.1", first)
+    assert len(runs) == count  # the same object: its verdict is remembered, not recomputed
+    second = define(right=True)
+    assert exercises.solved("01.1", second) and len(runs) > count
+    assert not exercises.solved("01.1", first)  # each object keeps its own verdict
+
+
+def test_solved_does_not_keep_answers_alive():
+    answer = lambda x, y: wrong_cov(x, y)  # noqa: E731
+    assert not exercises.solved("01.1", answer)
+    ref = weakref.ref(answer)
+    del answer
+    gc.collect()
+    assert ref() is None
+
+
+def test_require_is_silent_when_solved_and_raises_the_feedback_line_otherwise():
+    assert exercises.check_covariance_by_hand(cov_xy).require() is None
+    feedback = exercises.check_covariance_by_hand(wrong_cov)
+    with pytest.raises(AssertionError) as info:
+        feedback.require()
+    assert str(info.value) == str(feedback)
+    assert "not yet" in str(info.value) and "forgot to centre" in str(info.value)
+    assert "\n" not in str(info.value)
+    with pytest.raises(AssertionError, match="not solved yet"):
+        exercises.check("01.1", stub).require()
+
+
+def test_every_notebook_checks_the_name_that_solved_looks_up():
+    names = {k: v.__name__ for k, v in exercises.CHECKERS.items() if not k[:1].isdigit()}
+    registered = {function: name for name, function in names.items()}
+    seen = set()
+    for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        for checker, argument in re.findall(r"exercises\.(check_\w+)\((\w+)", code):
+            assert registered[checker] == argument, f"{path.name}: {checker}({argument})"
+            seen.add(checker)
+        for exercise_id in re.findall(r"exercises\.solved\(\"([^\"]+)\"", code):
+            assert exercise_id in exercises.CHECKERS, f"{path.name}: solved({exercise_id!r})"
+    assert seen == set(registered), "a checker that no notebook runs"
 
 
 @pytest.mark.parametrize(
@@ -70,8 +172,7 @@ def test_registering_twice_is_refused():
     ],
 )
 def test_broken_answers_are_explained_not_raised(answer, words):
-    feedback = exercises.check_covariance_by_hand(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_covariance_by_hand(answer), words)
 
 
 def test_the_students_inputs_are_copies():
@@ -105,8 +206,7 @@ def cov_xy(x, y):
     ],
 )
 def test_covariance_by_hand_names_the_mistake(answer, words):
-    feedback = exercises.check_covariance_by_hand(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_covariance_by_hand(answer), words)
 
 
 @pytest.mark.parametrize(
@@ -134,8 +234,7 @@ def test_covariance_by_hand_accepts_right_answers(answer):
     ],
 )
 def test_covariance_matrix_names_the_mistake(answer, words):
-    feedback = exercises.check_covariance_matrix(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_covariance_matrix(answer), words)
 
 
 @pytest.mark.parametrize("answer", [lambda X: torch.cov(X), lambda X: np.cov(X.numpy())])
@@ -161,8 +260,7 @@ def whiten(Z, correction=1):
     ],
 )
 def test_data_with_covariance_names_the_mistake(answer, words):
-    feedback = exercises.check_data_with_covariance(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_data_with_covariance(answer), words)
 
 
 def test_data_with_covariance_accepts_any_exact_recipe():
@@ -192,8 +290,7 @@ def corr(C):
     ],
 )
 def test_correlation_from_covariance_names_the_mistake(answer, words):
-    feedback = exercises.check_correlation_from_covariance(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_correlation_from_covariance(answer), words)
 
 
 def test_correlation_from_covariance_accepts_the_right_answer():
@@ -218,8 +315,7 @@ def pearson(x, y):
     ],
 )
 def test_pearson_r_names_the_mistake(answer, words):
-    feedback = exercises.check_pearson_r(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_pearson_r(answer), words)
 
 
 @pytest.mark.parametrize("answer", [pearson, lambda x, y: np.corrcoef(x.numpy(), y.numpy())[0, 1]])
@@ -240,13 +336,11 @@ def test_pearson_r_accepts_right_answers(answer):
     ],
 )
 def test_gram_by_hand_names_the_mistake(answer, words):
-    feedback = exercises.check_gram_by_hand(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_gram_by_hand(answer), words)
 
 
 def test_gram_by_hand_catches_a_missing_transpose_on_the_decks_square_m():
-    feedback = exercises.check_gram_by_hand(lambda M: M @ M)
-    assert feedback.status == WRONG and "without transposing" in feedback.message
+    assert_wrong(exercises.check_gram_by_hand(lambda M: M @ M), "without transposing")
 
 
 def test_gram_by_hand_accepts_the_right_answer():
@@ -273,8 +367,7 @@ def flat(F):
     ],
 )
 def test_gram_hw_names_the_mistake(answer, words):
-    feedback = exercises.check_gram_hw(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_gram_hw(answer), words)
 
 
 def test_gram_hw_accepts_the_package_and_a_permuted_flatten():
@@ -297,8 +390,7 @@ def test_gram_hw_accepts_the_package_and_a_permuted_flatten():
     ],
 )
 def test_gram_from_statistics_names_the_mistake(answer, words):
-    feedback = exercises.check_gram_from_statistics(answer)
-    assert feedback.status == WRONG and words in feedback.message
+    assert_wrong(exercises.check_gram_from_statistics(answer), words)
 
 
 def test_gram_from_statistics_accepts_the_right_answer():

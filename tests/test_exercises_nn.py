@@ -6,35 +6,17 @@ output shapes, nt.content_loss, nt.style_loss and torch.optim.Adam.
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import torch
+from conftest import assert_wrong, stub, verdict
 
 import nst_teach as nt
 from nst_teach import exercises
 from nst_teach.exercises import SOLVED, UNSOLVED, WRONG
 
 NUMBERS = ["04.1", "04.2", "05.1", "05.2", "06.1", "06.2", "07.1", "07.2"]
-
-
-def stub(*args, **kwargs):
-    raise NotImplementedError("Exercise 1: replace this line with your code")
-
-
-@pytest.fixture(scope="module")
-def random_vgg():
-    return nt.load_vgg19(weights="random", device="cpu")
-
-
-def verdict(number, answer, *args, **kwargs):
-    return exercises.check(number, answer, *args, **kwargs)
-
-
-def assert_wrong(feedback, *words):
-    assert feedback.status == WRONG, str(feedback)
-    text = feedback.message.lower()
-    for word in words:
-        assert word.lower() in text, f"{word!r} not in: {feedback.message}"
-    assert "\n" not in str(feedback)
 
 
 @pytest.mark.parametrize("number", NUMBERS)
@@ -360,7 +342,23 @@ def test_07_2_optimise_mistakes_are_named(answer, words):
     assert_wrong(verdict("07.2", answer), *words)
 
 
-def test_solved_registry_tracks_the_latest_verdict_for_the_new_exercises():
-    assert verdict("05.1", nt.content_loss).ok and exercises.solved("05.1") and exercises.solved("content_mse")
+def test_solved_checks_the_answer_not_the_latest_verdict():
+    assert exercises.solved("05.1", nt.content_loss)
+    assert exercises.solved("content_mse", nt.content_loss)
     assert not verdict("05.1", lambda G, C: 0.0).ok
-    assert not exercises.solved("05.1")
+    assert exercises.solved("05.1", nt.content_loss)
+    assert not exercises.solved("05.1", lambda G, C: 0.0)
+
+
+def test_solved_runs_a_checker_with_extra_arguments_on_its_defaults(monkeypatch):
+    """05.2's checker takes the notebook's network; solved() runs it on its default network."""
+    assert exercises.solved("05.2", content_loss_at)
+    assert not exercises.solved("05.2", at(twin=True))
+    monkeypatch.setattr(sys.modules["__main__"], "content_loss_at", content_loss_at, raising=False)
+    assert exercises.solved("05.2")
+
+
+def test_solved_on_the_exercise_that_updates_its_argument():
+    """07.2 hands the answer its own target uncopied (it must be updated in place)."""
+    assert exercises.solved("07.2", optimise) and exercises.solved("optimise", optimise)
+    assert not exercises.solved("07.2", lambda *a: optimise(*a, copy=True))

@@ -1,0 +1,101 @@
+"""Checkers of notebook 06 (style loss): 06.1 layer_style_loss, one layer's Gram MSE, and
+06.2 style_loss_by_hand, the weighted sum over layers."""
+
+from __future__ import annotations
+
+import torch
+
+from .core import CheckFailed, _call, _centred, _compare, _gram_hw, _randn, exercise
+
+
+@exercise("06.1", "layer_style_loss")
+def check_layer_style_loss(fn) -> str:
+    """Exercise 06.1: fn(F_G, F_S) for (1, C, H, W) maps -> mean over C^2 entries of (G - A)^2."""
+    C, H, W = 3, 4, 5
+    F_G = torch.relu(_randn((1, C, H, W), seed=121, mean=0.3))
+    F_S = torch.relu(_randn((1, C, H, W), seed=122, mean=0.6, scale=1.5))
+    M_G, M_S = F_G.reshape(C, H * W), F_S.reshape(C, H * W)
+    G, A = _gram_hw(F_G), _gram_hw(F_S)  # normalised by H*W, as nt.style_loss does ("hw")
+    Mc_G, Mc_S = _centred(M_G), _centred(M_S)
+    D = F_G - F_S
+    call = f"layer_style_loss(F_G, F_S) for feature maps of shape (1, {C}, {H}, {W})"
+    wrong = [
+        (f"you forgot to normalise the Gram matrices: divide M M^T by H*W = {H * W}.",
+         ((M_G @ M_G.T - M_S @ M_S.T) ** 2).mean()),
+        (f"you divided the Gram matrices by C*H*W ('chw'); nt.style_loss uses 'hw': "
+         f"divide by H*W = {H * W} only.", ((G - A) / C).square().mean()),
+        (f"you divided the Gram matrices by H*W - 1: that is the covariance's n - 1; the Gram "
+         f"matrix averages over the H*W = {H * W} positions.",
+         ((G - A) * (H * W) / (H * W - 1)).square().mean()),
+        ("you included Gatys et al.'s factor 1/4; nt.style_loss leaves it out (its E_l is the "
+         "paper's times 4).", (G - A).square().mean() / 4),
+        (f"you summed over the C x C entries; average them (divide by C^2 = {C * C}).",
+         (G - A).square().sum()),
+        ("you compared the feature maps themselves: that is the content loss. Compare their Gram "
+         "matrices.", D.square().mean()),
+        ("you took the Gram matrix of the difference, Gram(F_G - F_S); take the difference of the "
+         "Gram matrices, Gram(F_G) - Gram(F_S).", _gram_hw(D).square().mean()),
+        ("you computed M^T M (positions by positions); the Gram matrix is M M^T, channels by "
+         "channels.", ((M_G.T @ M_G - M_S.T @ M_S) / (H * W)).square().mean()),
+        ("you centred the features (that makes a covariance); the Gram matrix uses them as they "
+         "are.", ((Mc_G @ Mc_G.T - Mc_S @ Mc_S.T) / (H * W)).square().mean()),
+        ("you returned the norm ||G - A||; the loss is the mean of the squared differences.",
+         (G - A).norm()),
+        ("you returned the root of the mean squared difference: leave out the square root.",
+         (G - A).square().mean().sqrt()),
+        ("you returned the squared differences of every entry: average them into one number.",
+         (G - A).square()),
+    ]
+    matrix = "that is a C x C matrix: average its squared differences into one number."
+    shapes = {(C, C): matrix, (1, C, C): matrix}
+    _compare(_call(fn, F_G, F_S, call=call), (G - A).square().mean(), call, wrong, shapes)
+    return "layer_style_loss is the style loss of one layer, as nt.style_loss computes it."
+
+
+def _style_case() -> tuple[dict, dict]:
+    """(target_features, style_grams) for exercise 06.2: three style layers and a content layer."""
+    sizes = {"relu1_1": (2, 6, 6), "relu2_1": (4, 3, 3), "relu3_1": (8, 2, 2)}
+    target_features, style_grams, seed = {}, {}, 131
+    for name, (C, H, W) in sizes.items():
+        target_features[name] = torch.relu(_randn((1, C, H, W), seed=seed, mean=0.3))
+        style = torch.relu(_randn((1, C, H, W), seed=seed + 1, mean=0.5))
+        style_grams[name] = _gram_hw(style)[None]
+        seed += 2
+    target_features["relu4_2"] = _randn((1, 16, 1, 1), seed=seed)  # content layer, not a style one
+    return target_features, style_grams
+
+
+@exercise("06.2", "style_loss_by_hand")
+def check_style_loss_by_hand(fn) -> str:
+    """Exercise 06.2: fn(target_features, style_grams) -> sum of E_l / L over style_grams' L."""
+    target_features, style_grams = _style_case()
+    names, L = list(style_grams), len(style_grams)
+    grams = {n: _gram_hw(target_features[n])[None] for n in names}
+    E = {n: (grams[n] - style_grams[n]).square().mean() for n in names}
+    positions = {n: target_features[n].shape[2] * target_features[n].shape[3] for n in names}
+    raw = {n: (grams[n] * positions[n] - style_grams[n]).square().mean() for n in names}
+    call = "style_loss_by_hand(target_features, style_grams)"
+    wrong = [
+        (f"you added the layers without their weights w_l = 1/L: with L = {L} layers that is {L} "
+         "times too much.", sum(E.values())),
+        (f"you used only the last layer, {names[-1]}; the style loss is applied on many layers: "
+         "add w_l * E_l for every layer of style_grams.", E[names[-1]]),
+        (f"you used only the first layer, {names[0]}; add w_l * E_l for every layer of "
+         "style_grams.", E[names[0]]),
+        (f"you used only the last layer's share, E_{names[-1]} / L: add up the layers.",
+         E[names[-1]] / L),
+        ("you compared M M^T of the target with the style Grams, which are divided by H*W ('hw'): "
+         "normalise the target's Gram the same way.", sum(raw.values()) / L),
+        (f"you divided the sum by L twice (L^2 = {L * L}): the weights are w_l = 1/L.",
+         sum(E.values()) / L**2),
+    ]
+    try:
+        got = _call(fn, target_features, style_grams, call=call)
+    except CheckFailed as failure:
+        if "KeyError" not in str(failure):
+            raise
+        raise CheckFailed(f"{failure}; loop over the layers of style_grams: target_features may "
+                          "hold more layers (here the content layer relu4_2).") from None
+    shapes = {(L,): "one value per layer: add them up, weighted by 1/L."}
+    _compare(got, sum(E.values()) / L, call, wrong, shapes)
+    return "style_loss_by_hand matches nt.style_loss: the mean of the layers' Gram MSEs."

