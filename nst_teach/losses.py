@@ -6,6 +6,11 @@ Conventions (all means, so the numbers do not grow with image size):
 - style:    per layer, E_l = 1/C^2 * sum (G_l - A_l)^2 with G = F F^T / (H*W) (Gram "hw");
             L_s = sum_l w_l * E_l, w_l = 1/L by default. Gatys et al.'s E_l equals E_l / 4 here.
 - total variation: mean squared difference of neighbouring pixels, down plus across.
+The paper's own conventions (Gatys et al. 2015, eqs. 1, 4, 5), used by ``stylize(paper=True)``:
+- content:  L_content = 1/2 * sum (F_l - P_l)^2, a sum, not a mean (``paper_content_loss``);
+- style:    E_l = 1/(4 N_l^2 M_l^2) * sum (G_l - A_l)^2 with G = F F^T unnormalised, N_l channels,
+            M_l = H*W positions; L_style = sum_l w_l E_l (``paper_style_loss``).
+So paper_style_loss = style_loss / 4, and paper_content_loss = (N*M / 2) * content_loss.
 """
 
 from __future__ import annotations
@@ -72,3 +77,27 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
     dx = image[:, :, :, 1:] - image[:, :, :, :-1]
     zero = image.new_zeros(())
     return (dy.pow(2).mean() if dy.numel() else zero) + (dx.pow(2).mean() if dx.numel() else zero)
+
+
+def paper_content_loss(target: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
+    """The paper's eq. 1: L_content = 1/2 * sum (F - P)^2 over every value of the layer, a 0-D tensor."""
+    if target.shape != content.shape:
+        raise ValueError(f"paper_content_loss needs feature maps of one shape, got {tuple(target.shape)} and {tuple(content.shape)}")
+    return 0.5 * torch.sum((target - content) ** 2)
+
+
+def paper_style_loss(target_features: Mapping[str, torch.Tensor], style_grams: Mapping[str, torch.Tensor], weights=None) -> torch.Tensor:
+    """The paper's eqs. 4-5: sum_l w_l * 1/(4 N_l^2 M_l^2) * sum (G_l - A_l)^2, G = F F^T unnormalised.
+
+    style_grams: {layer: A_l (B or 1, N, N)} from ``style_targets(..., normalize="none")``.
+    """
+    w = layer_weights(style_grams.keys(), weights)
+    total = None
+    for name, A in style_grams.items():
+        F = target_features[name]
+        N, M = F.shape[1], F.shape[2] * F.shape[3]
+        E = torch.sum((gram_matrix(F, normalize="none") - A) ** 2) / (4 * N**2 * M**2)
+        total = w[name] * E if total is None else total + w[name] * E
+    if total is None:
+        raise ValueError("paper_style_loss needs at least one style layer")
+    return total

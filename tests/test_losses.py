@@ -5,7 +5,7 @@ import pytest
 import torch
 
 import nst_teach as nt
-from nst_teach.losses import layer_weights
+from nst_teach.losses import layer_weights, paper_content_loss, paper_style_loss
 
 
 def test_content_loss_is_the_decks_mse():
@@ -30,6 +30,26 @@ def test_style_loss_is_four_times_gatys_per_layer():
     grams = nt.style_targets({k: torch.tensor(v) for k, v in style.items()})
     ours = nt.style_loss({k: torch.tensor(v) for k, v in feats.items()}, grams)
     assert ours.item() == pytest.approx(4 * total_gatys, rel=1e-10)
+
+
+def test_paper_losses_are_the_papers_equations_and_relate_to_ours():
+    rng = np.random.default_rng(2)
+    feats = {"relu1_1": rng.random((1, 4, 6, 5)), "relu2_1": rng.random((1, 8, 3, 2))}
+    style = {"relu1_1": rng.random((1, 4, 6, 5)), "relu2_1": rng.random((1, 8, 3, 2))}
+    expected = 0.0
+    for name in feats:  # eqs. 4-5 with w_l = 1/2, written out in NumPy
+        _, N, h, w = feats[name].shape
+        F, S = feats[name].reshape(N, h * w), style[name].reshape(N, h * w)
+        expected += 0.5 * ((F @ F.T - S @ S.T) ** 2).sum() / (4 * N**2 * (h * w) ** 2)
+    t = {k: torch.tensor(v) for k, v in feats.items()}
+    grams = nt.style_targets({k: torch.tensor(v) for k, v in style.items()}, normalize="none")
+    paper = paper_style_loss(t, grams)
+    assert paper.item() == pytest.approx(expected, rel=1e-10)
+    ours = nt.style_loss(t, nt.style_targets({k: torch.tensor(v) for k, v in style.items()}))
+    assert paper.item() == pytest.approx(ours.item() / 4, rel=1e-10)  # a second formulation
+    a, b = torch.tensor(rng.normal(size=(1, 3, 4, 5))), torch.tensor(rng.normal(size=(1, 3, 4, 5)))
+    assert paper_content_loss(a, b).item() == pytest.approx(0.5 * ((a - b) ** 2).sum().item(), rel=1e-12)
+    assert paper_content_loss(a, b).item() == pytest.approx(a.numel() / 2 * nt.content_loss(a, b).item(), rel=1e-12)
 
 
 def test_style_loss_layer_weights():
