@@ -181,13 +181,23 @@ def _vgg19_features(pooling: str) -> nn.Sequential:
 class VGG19Features(nn.Module):
     """Frozen VGG19 convolutional part; ``extract(image, layers)`` returns the named feature maps."""
 
-    def __init__(self, features: nn.Sequential, preprocessing: Preprocessing, weights: str, pooling: str, weights_sha256: str | None):
+    def __init__(
+        self,
+        features: nn.Sequential,
+        preprocessing: Preprocessing,
+        weights: str,
+        pooling: str,
+        weights_sha256: str | None,
+        normalized: bool = False,
+    ):
         super().__init__()
         self.features = features
         self.preprocessing = preprocessing
         self.weights = weights
         self.pooling = pooling
         self.weights_sha256 = weights_sha256
+        # True: each filter rescaled to mean activation 1 on the calibration set (load_vgg19).
+        self.normalized = normalized
 
     @property
     def device(self) -> torch.device:
@@ -216,11 +226,24 @@ class VGG19Features(nn.Module):
     forward = extract
 
 
-def load_vgg19(weights: str = "caffe", device=None, pooling: str = "max", seed: int = 0) -> VGG19Features:
+def load_vgg19(
+    weights: str = "caffe",
+    device=None,
+    pooling: str = "max",
+    seed: int = 0,
+    normalize: bool = False,
+) -> VGG19Features:
     """A frozen VGG19 feature extractor (eval mode, no parameter gradients) on ``device``.
 
     weights: "caffe" (bundled original VGG19), "torchvision" (IMAGENET1K_V1, downloaded) or "random"
     (seeded). pooling: "max" or "avg" (the paper prefers average pooling for image synthesis).
+    normalize: the paper's normalised network (Gatys et al. 2015). Each conv filter (weight and
+    bias) is divided by m_c, its mean ReLU output over the calibration images and positions
+    (``calibration_images``; measured with max pooling, the network as trained), and the next
+    layer's weights are multiplied by m_c to compensate. Every ReLU map is then the unnormalised
+    one times 1/m_c, with either pooling; a filter dead on the calibration set (m_c = 0) keeps
+    factor 1. "caffe" reads m_c from vgg19_normalization.pt (scripts/make_normalization.py); the
+    other weights compute it on first use (CALIBRATION_SIZE px, kept for the session).
     """
     from .presets import pick_device
 
@@ -228,6 +251,8 @@ def load_vgg19(weights: str = "caffe", device=None, pooling: str = "max", seed: 
         raise ValueError(f"unknown weights {weights!r}: choose one of {', '.join(WEIGHTS)}")
     if pooling not in ("max", "avg"):
         raise ValueError(f"unknown pooling {pooling!r}: choose 'max' or 'avg'")
+    if not isinstance(normalize, bool):
+        raise ValueError(f"normalize must be True or False, got {normalize!r}")
     features = _vgg19_features(pooling)
     sha = None
     if weights == "caffe":
@@ -239,15 +264,142 @@ def load_vgg19(weights: str = "caffe", device=None, pooling: str = "max", seed: 
         features.load_state_dict(_torchvision_state())
         preprocessing = IMAGENET_PREPROCESSING
     else:
-        gen = torch.Generator().manual_seed(seed)
-        for m in features:
-            if isinstance(m, nn.Conv2d):
-                # torchvision's VGG init: Kaiming normal (fan_out, relu), zero bias.
-                std = (2.0 / (m.out_channels * 9)) ** 0.5
-                with torch.no_grad():
-                    m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * std)
-                    m.bias.zero_()
+        _random_init(features, seed)
         preprocessing = IMAGENET_PREPROCESSING
     features.requires_grad_(False).eval()
-    model = VGG19Features(features, preprocessing, weights, pooling, sha)
+    if normalize:
+        normalize_features(features, normalization_means(weights, seed, sha, device))
+    model = VGG19Features(features, preprocessing, weights, pooling, sha, normalized=normalize)
     return model.to(pick_device(device)).eval()
+
+
+def _random_init(features: nn.Sequential, seed: int) -> None:
+    """torchvision's VGG init, seeded: Kaiming normal (fan_out, relu) weights, zero biases."""
+    gen = torch.Generator().manual_seed(seed)
+    for m in features:
+        if isinstance(m, nn.Conv2d):
+            std = (2.0 / (m.out_channels * 9)) ** 0.5
+            with torch.no_grad():
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * std)
+                m.bias.zero_()
+
+
+# ---------------------------------------------------------------- the normalised network
+
+RELU_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("relu"))
+NORMALIZATION_FILE = Path(__file__).with_name("vgg19_normalization.pt")
+CALIBRATION_SIZE = 256  # px on the longest side
+_REMAKE = "run `python scripts/make_normalization.py` in the repository, or use normalize=False"
+
+
+def calibration_images(names=None, size: int | None = None) -> list[torch.Tensor]:
+    """The calibration set: each bundled image (data.bundled(), all 11 by default) resized to
+    ``size`` px (default CALIBRATION_SIZE) on its longest side: [(1, 3, H, W)] in [0, 1]."""
+    from . import data
+    from .images import load_image
+
+    names = list(data.bundled()) if names is None else list(names)
+    size = CALIBRATION_SIZE if size is None else size
+    images = []
+    for name in names:
+        path = data.bundled(name)
+        if not path.is_file():
+            raise WeightsError(
+                f"calibration image {path} is missing: normalize=True needs the repository's "
+                "data/ folder for these weights (or use weights='caffe')"
+            )
+        images.append(load_image(path, size))
+    return images
+
+
+@torch.no_grad()
+def image_channel_means(model: VGG19Features, image: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Mean of each ReLU output channel over positions: (1, 3, H, W) -> {reluX_Y: (C,) float64}."""
+    out = model.extract(image, RELU_NAMES)
+    return {name: f.double().mean(dim=(0, 2, 3)).cpu() for name, f in out.items()}
+
+
+def channel_means(model: VGG19Features, images) -> dict[str, torch.Tensor]:
+    """Mean ReLU output of each filter over images and positions, each image weighing the same.
+
+    images: [(1, 3, H, W)] (sizes may differ) -> {reluX_Y: (C,) float64}.
+    """
+    per_image = [image_channel_means(model, image) for image in images]
+    if not per_image:
+        raise ValueError("channel_means needs at least one image")
+    return {name: torch.stack([m[name] for m in per_image]).mean(0) for name in RELU_NAMES}
+
+
+def normalization_factors(means) -> dict[str, torch.Tensor]:
+    """Divisor of each filter: its mean m_c, or 1 where m_c = 0 (dead on the calibration set, so
+    never 1/0): {reluX_Y: (C,)} -> {reluX_Y: (C,) float32}."""
+    return {name: torch.where(m > 0, m, torch.ones_like(m)).float() for name, m in means.items()}
+
+
+def normalize_features(features: nn.Sequential, means) -> None:
+    """Rescale the convs in place so that ReLU map c is divided by f_c (normalization_factors).
+
+    Conv k: W[o, i] *= f_in[i] / f[o] (input channel i arrives divided by f_in[i]), b[o] /= f[o].
+    """
+    factors = normalization_factors(means)
+    f_in = torch.ones(3)  # the image itself is not rescaled
+    with torch.no_grad():
+        for name in RELU_NAMES:
+            conv = features[LAYER_INDEX[name] - 1]
+            f = factors[name].to(conv.weight.device)
+            conv.weight.mul_(f_in.to(f.device).view(1, -1, 1, 1) / f.view(-1, 1, 1, 1))
+            conv.bias.div_(f)
+            f_in = f
+
+
+def _check_means(means, where: str) -> None:
+    """One (C,) entry per ReLU layer, finite and >= 0, else a one-line WeightsError."""
+    for name in RELU_NAMES:
+        m = means.get(name)
+        channels = min(64 * 2 ** (int(name[4]) - 1), 512)  # as in _vgg19_features
+        valid = isinstance(m, torch.Tensor) and tuple(m.shape) == (channels,)
+        if not (valid and torch.isfinite(m).all() and (m >= 0).all()):
+            want = f"{channels} finite values >= 0"
+            raise WeightsError(f"{where} has no valid means for {name} (want {want}): {_REMAKE}")
+
+
+def normalization_means(
+    weights: str, seed: int = 0, weights_sha256: str | None = None, device=None
+) -> dict[str, torch.Tensor]:
+    """The calibration means m_c for load_vgg19(normalize=True): {reluX_Y: (C,)}.
+
+    "caffe": read from NORMALIZATION_FILE (made for the weights file with this sha256); the
+    others: computed on first use on ``device`` and kept for the session.
+    """
+    if weights == "caffe":
+        return _cached_means(weights_sha256)
+    from .presets import pick_device
+
+    return _computed_means(weights, seed if weights == "random" else 0, str(pick_device(device)))
+
+
+def _cached_means(weights_sha256: str | None) -> dict[str, torch.Tensor]:
+    """NORMALIZATION_FILE's means, refused unless it was made for the weights with this sha256."""
+    name = NORMALIZATION_FILE.name
+    try:
+        cache = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
+        made_for, means = str(cache["weights_sha256"]), dict(cache["means"])
+    except Exception as e:  # a missing, truncated or foreign file
+        why = f"{type(e).__name__}: {_first_line(e)}"
+        raise WeightsError(
+            f"the normalisation cache {NORMALIZATION_FILE} is missing or damaged ({why}): {_REMAKE}"
+        ) from e
+    if made_for != weights_sha256:
+        raise WeightsError(
+            f"the normalisation cache {name} was made for weights sha256 {made_for[:12]}..., "
+            f"not for this weights file ({str(weights_sha256)[:12]}...): {_REMAKE}"
+        )
+    _check_means(means, name)
+    return means
+
+
+@lru_cache(maxsize=4)
+def _computed_means(weights: str, seed: int, device: str) -> dict[str, torch.Tensor]:
+    """Calibration means of "torchvision"/"random" weights, measured with max pooling, once."""
+    model = load_vgg19(weights, device=device, pooling="max", seed=seed)
+    return channel_means(model, calibration_images())
