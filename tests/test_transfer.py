@@ -10,16 +10,6 @@ import nst_teach as nt
 from nst_teach import data, transfer
 
 
-@pytest.fixture(scope="module")
-def caffe():
-    return nt.load_vgg19("caffe", device="cpu")
-
-
-@pytest.fixture(scope="module")
-def rand_model():
-    return nt.load_vgg19("random", device="cpu")
-
-
 def small(**kw):
     kw.setdefault("size", 32)
     kw.setdefault("max_evals", 6)
@@ -27,8 +17,8 @@ def small(**kw):
     return kw
 
 
-def test_converges_on_bundled_images_with_defaults(caffe):
-    r = nt.stylize(data.content_path(), data.style_path(), size=128, max_evals=100, model=caffe, progress=False)
+def test_converges_on_bundled_images_with_defaults(caffe_vgg):
+    r = nt.stylize(data.content_path(), data.style_path(), size=128, max_evals=100, model=caffe_vgg, progress=False)
     assert r.evals == 100 and r.stop_reason == "completed"
     first, last = r.history[0], r.history[-1]
     assert last["style"] <= first["style"] / 10, (first["style"], last["style"])
@@ -46,11 +36,11 @@ def test_converges_on_bundled_images_with_defaults(caffe):
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_max_evals_counts_every_forward_pass(rand_model, optimizer):
+def test_max_evals_counts_every_forward_pass(random_vgg, optimizer):
     calls = []
-    hook = rand_model.features[0].register_forward_hook(lambda *a: calls.append(1))
+    hook = random_vgg.features[0].register_forward_hook(lambda *a: calls.append(1))
     try:
-        r = nt.stylize(torch.rand(1, 3, 24, 32), torch.rand(1, 3, 30, 30), model=rand_model, optimizer=optimizer,
+        r = nt.stylize(torch.rand(1, 3, 24, 32), torch.rand(1, 3, 30, 30), model=random_vgg, optimizer=optimizer,
                        init="noise", beta=1e4, **small(max_evals=9))
     finally:
         hook.remove()
@@ -60,20 +50,20 @@ def test_max_evals_counts_every_forward_pass(rand_model, optimizer):
     assert min(h["total"] for h in r.history) < r.history[0]["total"]
 
 
-def test_callback_sees_each_evaluation_and_can_stop(rand_model):
+def test_callback_sees_each_evaluation_and_can_stop(random_vgg):
     seen = []
 
     def callback(i, image, losses):
         seen.append((i, tuple(image.shape), sorted(losses)))
         return i == 4
 
-    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, callback=callback, **small())
+    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=random_vgg, callback=callback, **small())
     assert [s[0] for s in seen] == [1, 2, 3, 4]
     assert seen[0][2] == ["content", "style", "total", "tv"]
     assert r.stop_reason == "stopped by callback" and r.evals == 4
 
 
-def test_keyboard_interrupt_returns_best_image_so_far(rand_model):
+def test_keyboard_interrupt_returns_best_image_so_far(random_vgg):
     snapshots = {}
 
     def callback(i, image, losses):
@@ -81,7 +71,7 @@ def test_keyboard_interrupt_returns_best_image_so_far(rand_model):
         if i == 5:
             raise KeyboardInterrupt
 
-    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, callback=callback, **small(max_evals=20))
+    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=random_vgg, callback=callback, **small(max_evals=20))
     assert r.stop_reason == "interrupted" and r.evals == 5
     best_i = min(snapshots, key=lambda i: snapshots[i][0])
     torch.testing.assert_close(r.image, snapshots[best_i][1], atol=1e-6, rtol=0)
@@ -100,11 +90,11 @@ def _nan_from(monkeypatch, first, last=None):
 
 
 @pytest.mark.parametrize("optimizer", ["lbfgs", "adam"])
-def test_a_lasting_non_finite_loss_stops_the_run_and_keeps_the_last_finite_image(rand_model, monkeypatch, optimizer):
+def test_a_lasting_non_finite_loss_stops_the_run_and_keeps_the_last_finite_image(random_vgg, monkeypatch, optimizer):
     _nan_from(monkeypatch, 4)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, optimizer=optimizer,
+        r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=random_vgg, optimizer=optimizer,
                        **small(max_evals=10))
     if optimizer == "lbfgs":  # five shorter steps (evaluations 5 to 9), then it gives up
         assert r.stop_reason == "non-finite loss at evaluation 9 (5 shorter steps did not help)" and r.evals == 9
@@ -115,36 +105,36 @@ def test_a_lasting_non_finite_loss_stops_the_run_and_keeps_the_last_finite_image
     assert any(issubclass(w.category, transfer.NonFiniteLossWarning) for w in caught)
 
 
-def test_lbfgs_recovers_from_an_overshoot_by_a_shorter_step(caffe, monkeypatch):
+def test_lbfgs_recovers_from_an_overshoot_by_a_shorter_step(caffe_vgg, monkeypatch):
     _nan_from(monkeypatch, 4, 5)  # evaluations 4 and 5 overflow, as a far overshoot does
-    r = nt.stylize(data.content_path(), data.style_path(), model=caffe, **small(max_evals=10))
+    r = nt.stylize(data.content_path(), data.style_path(), model=caffe_vgg, **small(max_evals=10))
     assert r.stop_reason == "completed" and r.evals == 10
     totals = [h["total"] for h in r.history]
     assert [t != t for t in totals] == [False] * 3 + [True] * 2 + [False] * 5
     assert min(totals[5:]) < totals[0]
 
 
-def test_same_seed_same_image_bit_for_bit(rand_model):
+def test_same_seed_same_image_bit_for_bit(random_vgg):
     runs = [nt.stylize(torch.rand(1, 3, 20, 20, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3, 16, 16) * 0.3,
-                       model=rand_model, init="noise", seed=7, **small()) for _ in range(2)]
+                       model=random_vgg, init="noise", seed=7, **small()) for _ in range(2)]
     assert torch.equal(runs[0].image, runs[1].image)
     other = nt.stylize(torch.rand(1, 3, 20, 20, generator=torch.Generator().manual_seed(0)), torch.ones(1, 3, 16, 16) * 0.3,
-                       model=rand_model, init="noise", seed=8, **small())
+                       model=random_vgg, init="noise", seed=8, **small())
     assert not torch.equal(runs[0].image, other.image)
 
 
 @pytest.mark.parametrize("init", ["content", "noise", "style"])
-def test_inits_and_sizes(rand_model, init):
-    r = nt.stylize(torch.rand(1, 3, 40, 80), torch.rand(1, 3, 50, 50), model=rand_model, init=init, **small(size=48, max_evals=2))
+def test_inits_and_sizes(random_vgg, init):
+    r = nt.stylize(torch.rand(1, 3, 40, 80), torch.rand(1, 3, 50, 50), model=random_vgg, init=init, **small(size=48, max_evals=2))
     assert r.image.shape == (1, 3, 24, 48)
 
 
-def test_several_styles_with_weights(rand_model):
+def test_several_styles_with_weights(random_vgg):
     r = nt.stylize(torch.rand(1, 3, 20, 20), [torch.rand(1, 3, 20, 20), torch.rand(1, 3, 30, 20)], style_weights=[3, 1],
-                   model=rand_model, **small(max_evals=2))
+                   model=random_vgg, **small(max_evals=2))
     assert r.settings["style_weights"] == [0.75, 0.25]
     with pytest.raises(ValueError, match="one positive-sum weight per style"):
-        nt.stylize(torch.rand(1, 3, 20, 20), [torch.rand(1, 3, 20, 20)], style_weights=[1, 1], model=rand_model, **small())
+        nt.stylize(torch.rand(1, 3, 20, 20), [torch.rand(1, 3, 20, 20)], style_weights=[1, 1], model=random_vgg, **small())
 
 
 @pytest.mark.parametrize(
@@ -158,13 +148,13 @@ def test_several_styles_with_weights(rand_model):
         ({"size": -5}, "size and max_evals must be positive"),
     ],
 )
-def test_bad_settings_are_refused_up_front(rand_model, kw, message):
+def test_bad_settings_are_refused_up_front(random_vgg, kw, message):
     with pytest.raises(ValueError, match=message):
-        nt.stylize(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8), model=rand_model, **small(**kw))
+        nt.stylize(torch.rand(1, 3, 8, 8), torch.rand(1, 3, 8, 8), model=random_vgg, **small(**kw))
 
 
-def test_result_save_writes_image_and_manifest(rand_model, tmp_path):
-    r = nt.stylize(torch.rand(1, 3, 20, 24), torch.rand(1, 3, 20, 20), model=rand_model, **small(max_evals=3))
+def test_result_save_writes_image_and_manifest(random_vgg, tmp_path):
+    r = nt.stylize(torch.rand(1, 3, 20, 24), torch.rand(1, 3, 20, 20), model=random_vgg, **small(max_evals=3))
     path = r.save(tmp_path / "sub" / "x.png")
     manifest = json.loads((tmp_path / "sub" / "x.json").read_text())
     assert path.exists()
@@ -183,9 +173,9 @@ def test_presets_follow_fast_mode(monkeypatch):
     assert nt.pick_device("cpu") == torch.device("cpu")
 
 
-def test_coarse_to_fine_splits_the_budget_and_ends_at_full_size(rand_model):
+def test_coarse_to_fine_splits_the_budget_and_ends_at_full_size(random_vgg):
     sizes_seen = []
-    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=rand_model, levels=3,
+    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=random_vgg, levels=3,
                    callback=lambda i, img, losses: sizes_seen.append((i, img.shape[-1])), **small(size=128, max_evals=10))
     assert r.image.shape == (1, 3, 80, 128)
     assert r.evals == 10 and [i for i, _ in sizes_seen] == list(range(1, 11))
@@ -193,31 +183,31 @@ def test_coarse_to_fine_splits_the_budget_and_ends_at_full_size(rand_model):
     assert r.settings["level_sizes"] == [32, 64, 128] and r.settings["levels"] == 3
 
 
-def test_coarse_to_fine_never_goes_below_what_the_deepest_layer_needs(rand_model):
+def test_coarse_to_fine_never_goes_below_what_the_deepest_layer_needs(random_vgg):
     # 80x128 and relu5_1 (16 px on the shorter side): the longest side may not drop below 26 px.
-    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=rand_model, levels=4,
+    r = nt.stylize(torch.rand(1, 3, 80, 128), torch.rand(1, 3, 32, 32), model=random_vgg, levels=4,
                    **small(size=64, max_evals=8))
     assert r.settings["level_sizes"] == [26, 26, 32, 64] and r.image.shape == (1, 3, 40, 64)
 
 
-def test_too_small_an_image_for_the_layers_says_so(rand_model):
+def test_too_small_an_image_for_the_layers_says_so(random_vgg):
     with pytest.raises(ValueError, match="too small for relu5_1"):
-        nt.stylize(torch.rand(1, 3, 10, 16), torch.rand(1, 3, 32, 32), model=rand_model, **small(size=16))
+        nt.stylize(torch.rand(1, 3, 10, 16), torch.rand(1, 3, 32, 32), model=random_vgg, **small(size=16))
 
 
-def test_init_from_an_image_tensor(rand_model):
+def test_init_from_an_image_tensor(random_vgg):
     start = torch.full((1, 3, 10, 10), 0.25)
-    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=rand_model, init=start, alpha=0, beta=0,
+    r = nt.stylize(torch.rand(1, 3, 20, 20), torch.rand(1, 3, 20, 20), model=random_vgg, init=start, alpha=0, beta=0,
                    tv_weight=1.0, **small(size=20, max_evals=1))  # a flat start has no total variation
     torch.testing.assert_close(r.image, torch.full((1, 3, 20, 20), 0.25), atol=1e-5, rtol=0)
 
 
-def test_luminance_transfer_keeps_the_content_colours(rand_model):
+def test_luminance_transfer_keeps_the_content_colours(random_vgg):
     from nst_teach.color import rgb_to_yiq
 
     content = torch.rand(1, 3, 24, 24) * 0.5 + torch.tensor([0.4, 0.1, 0.0]).view(1, 3, 1, 1)  # reddish
     style = torch.rand(1, 3, 24, 24) * 0.5 + torch.tensor([0.0, 0.1, 0.4]).view(1, 3, 1, 1)  # bluish
-    r = nt.stylize(content, style, model=rand_model, preserve_color="luminance", beta=1e4, **small(size=24))
+    r = nt.stylize(content, style, model=random_vgg, preserve_color="luminance", beta=1e4, **small(size=24))
     # The colour channels (I, Q) are the content's; only the luminance changed.
     torch.testing.assert_close(rgb_to_yiq(r.image)[:, 1:], rgb_to_yiq(content)[:, 1:], atol=0.02, rtol=0)
 
@@ -235,17 +225,17 @@ def test_histogram_matching_gives_the_content_colour_statistics():
     torch.testing.assert_close(torch.cov(flat(out)), torch.cov(flat(reference)), atol=1e-3, rtol=0)
 
 
-def test_style_scale_resizes_only_the_style(rand_model, monkeypatch):
+def test_style_scale_resizes_only_the_style(random_vgg, monkeypatch):
     seen = []
     real = transfer.style_targets
     monkeypatch.setattr(transfer, "style_targets", lambda feats, **k: seen.append(feats["relu1_1"].shape) or real(feats, **k))
-    nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 64), model=rand_model, style_scale=0.5, **small(size=32, max_evals=1))
+    nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 64, 64), model=random_vgg, style_scale=0.5, **small(size=32, max_evals=1))
     assert seen[0][-2:] == (16, 16)
 
 
 @pytest.mark.parametrize("at", [1, 4])
-def test_out_of_memory_suggests_a_smaller_size_and_keeps_the_image(rand_model, monkeypatch, at):
-    real, count = rand_model.forward_net, {"n": 0}
+def test_out_of_memory_suggests_a_smaller_size_and_keeps_the_image(random_vgg, monkeypatch, at):
+    real, count = random_vgg.forward_net, {"n": 0}
 
     def forward_then_oom(x, layers):
         if x.requires_grad:  # the optimised image, not the targets
@@ -254,23 +244,23 @@ def test_out_of_memory_suggests_a_smaller_size_and_keeps_the_image(rand_model, m
                 raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
         return real(x, layers)
 
-    monkeypatch.setattr(rand_model, "forward_net", forward_then_oom)
+    monkeypatch.setattr(random_vgg, "forward_net", forward_then_oom)
     if at == 1:
         with pytest.raises(MemoryError, match=r"try a smaller size, e.g. size=32"):
-            nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=rand_model, **small(size=48))
+            nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=random_vgg, **small(size=48))
     else:
         with pytest.warns(ResourceWarning, match="smaller size"):
-            r = nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=rand_model, **small(size=48))
+            r = nt.stylize(torch.rand(1, 3, 48, 48), torch.rand(1, 3, 48, 48), model=random_vgg, **small(size=48))
         assert r.evals == 3 and r.stop_reason.startswith("out of memory") and torch.isfinite(r.image).all()
 
 
 @pytest.mark.parametrize("zero", ["alpha", "beta"])
-def test_a_term_with_zero_weight_is_not_computed_and_the_net_stops_early(rand_model, zero):
+def test_a_term_with_zero_weight_is_not_computed_and_the_net_stops_early(random_vgg, zero):
     deepest = []
-    hooks = [m.register_forward_hook(lambda m, i, o, k=k: deepest.append(k)) for k, m in enumerate(rand_model.features)]
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: deepest.append(k)) for k, m in enumerate(random_vgg.features)]
     try:
         kw = {zero: 0.0}
-        r = nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=rand_model, content_layers=["relu1_1"],
+        r = nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=random_vgg, content_layers=["relu1_1"],
                        style_layers=["relu1_1", "relu5_1"] if zero == "beta" else ["relu2_1"], **kw, **small(max_evals=3))
     finally:
         for h in hooks:
@@ -283,16 +273,16 @@ def test_a_term_with_zero_weight_is_not_computed_and_the_net_stops_early(rand_mo
     assert all(h["total"] == h["total"] for h in r.history)
 
 
-def test_all_weights_zero_is_refused_up_front(rand_model):
+def test_all_weights_zero_is_refused_up_front(random_vgg):
     with pytest.raises(ValueError, match="nothing to optimise"):
-        nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=rand_model, alpha=0, beta=0, **small())
+        nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), model=random_vgg, alpha=0, beta=0, **small())
 
 
-def test_lbfgs_recovers_from_noise_at_a_large_beta(caffe):
+def test_lbfgs_recovers_from_noise_at_a_large_beta(caffe_vgg):
     # Figure 3's top-left cell (notebook 08): from noise, beta ~1, layers up to relu5_1. The second
     # L-BFGS step overshoots to a loss ~10^19 times the first; the run must take it back and go on.
     seen = []
-    r = nt.stylize(data.content_path(), data.style_path(), model=caffe, beta=1.0, init="noise", seed=0,
+    r = nt.stylize(data.content_path(), data.style_path(), model=caffe_vgg, beta=1.0, init="noise", seed=0,
                    callback=lambda i, image, losses: seen.append((i, bool(torch.isfinite(image).all()))),
                    **small(size=85, max_evals=20))
     assert seen == [(i, True) for i in range(1, 21)]  # every evaluation, rejected ones too, a finite picture each

@@ -17,11 +17,6 @@ import nst_teach as nt
 from nst_teach import widgets
 
 
-@pytest.fixture(scope="module")
-def rand_model():
-    return nt.load_vgg19("random", device="cpu")
-
-
 @pytest.fixture(autouse=True)
 def empty_cache(tmp_path, monkeypatch):
     """No paper image is cached, downloads are off: the choices are the bundled images."""
@@ -52,8 +47,8 @@ def test_import_nst_teach_does_not_import_ipywidgets():
     assert out.split() == ["False", "False"]
 
 
-def test_run_button_runs_in_the_background_and_shows_the_result(rand_model):
-    ex = small(widgets.explore(model=rand_model))
+def test_run_button_runs_in_the_background_and_shows_the_result(random_vgg):
+    ex = small(widgets.explore(model=random_vgg))
     assert ex.content.value == "bundled:grace_hopper" and ex.style.value == "bundled:swirls"
     before = ex.preview.value
     curves_before = ex.curves.value
@@ -69,11 +64,11 @@ def test_run_button_runs_in_the_background_and_shows_the_result(rand_model):
     assert "Done (completed)" in ex.status.value
     assert not ex.run_button.disabled and ex.stop_button.disabled
     assert len(ex.history) == 6
-    assert ex.model is rand_model
+    assert ex.model is random_vgg
 
 
-def test_stop_button_ends_a_long_run_early_and_keeps_its_image(rand_model):
-    ex = small(widgets.explore(model=rand_model, preview_every=1), size=48, evals=1000)
+def test_stop_button_ends_a_long_run_early_and_keeps_its_image(random_vgg):
+    ex = small(widgets.explore(model=random_vgg, preview_every=1), size=48, evals=1000)
     ex.run_button.click()
     assert not ex.stop_button.disabled and ex.run_button.disabled
     deadline = time.monotonic() + 30
@@ -89,8 +84,8 @@ def test_stop_button_ends_a_long_run_early_and_keeps_its_image(rand_model):
     assert ex.progress.bar_style == "warning" and not ex.running
 
 
-def test_settings_follow_the_widgets(rand_model):
-    ex = widgets.explore(model=rand_model, size=40, max_evals=7)
+def test_settings_follow_the_widgets(random_vgg):
+    ex = widgets.explore(model=random_vgg, size=40, max_evals=7)
     ex.ratio.value = 1e-5
     ex.content_layers["relu4_2"].value = False
     ex.content_layers["relu2_2"].value = True
@@ -105,24 +100,24 @@ def test_settings_follow_the_widgets(rand_model):
     assert result.settings["init"] == "noise" and max(result.image.shape[-2:]) == 40
 
 
-def test_defaults_come_from_the_preset(rand_model):
-    ex = widgets.explore(model=rand_model)
+def test_defaults_come_from_the_preset(random_vgg):
+    ex = widgets.explore(model=random_vgg)
     p = nt.preset("cpu")
     assert (ex.size.value, ex.budget.value) == (p.size, p.max_evals)
     assert [n for n, box in ex.style_layers.items() if box.value] == list(nt.transfer.STYLE_LAYERS)
     assert [n for n, box in ex.content_layers.items() if box.value] == list(nt.transfer.CONTENT_LAYERS)
 
 
-def test_no_layer_ticked_is_a_message_not_a_run(rand_model):
-    ex = widgets.explore(model=rand_model)
+def test_no_layer_ticked_is_a_message_not_a_run(random_vgg):
+    ex = widgets.explore(model=random_vgg)
     for box in ex.style_layers.values():
         box.value = False
     assert ex.run() is None and not ex.running and ex.result is None
     assert "at least one style layer" in ex.status.value
 
 
-def test_uploaded_images_are_added_and_selected(rand_model):
-    ex = small(widgets.explore(model=rand_model))
+def test_uploaded_images_are_added_and_selected(random_vgg):
+    ex = small(widgets.explore(model=random_vgg))
     ex.content_upload.value = upload("red.png", png("red"))
     ex.style_upload.value = upload("blue.png", png("blue"))
     assert ex.content.label == "upload: red.png" and ex.style.label == "upload: blue.png"
@@ -133,36 +128,36 @@ def test_uploaded_images_are_added_and_selected(rand_model):
     assert result.image.shape[-2:] == (24, 32)  # the upload's 40 x 30 at size 32
 
 
-def test_a_broken_upload_is_reported_and_ignored(rand_model):
-    ex = widgets.explore(model=rand_model)
+def test_a_broken_upload_is_reported_and_ignored(random_vgg):
+    ex = widgets.explore(model=random_vgg)
     options = ex.content.options
     ex.content_upload.value = upload("notes.png", b"this is not a picture")
     assert ex.content.options == options and ex.content.value == "bundled:grace_hopper"
     assert "cannot use notes.png" in ex.status.value
 
 
-def test_given_images_paths_and_tensors_become_choices(rand_model, tmp_path):
+def test_given_images_paths_and_tensors_become_choices(random_vgg, tmp_path):
     path = tmp_path / "mine.png"
     path.write_bytes(png("green"))
-    ex = small(widgets.explore(path, torch.rand(1, 3, 20, 20), model=rand_model))
+    ex = small(widgets.explore(path, torch.rand(1, 3, 20, 20), model=random_vgg))
     assert ex.content.label == "given: mine.png" and ex.style.label == "given: Tensor"
     with pytest.raises(ValueError, match="no image named or at 'nope'"):
-        widgets.explore("nope", model=rand_model)
-    assert widgets.explore("landscape", "mosaic", model=rand_model).style.value == "bundled:mosaic"
+        widgets.explore("nope", model=random_vgg)
+    assert widgets.explore("landscape", "mosaic", model=random_vgg).style.value == "bundled:mosaic"
 
 
-def test_paper_images_are_offered_only_when_they_can_be_had(rand_model, monkeypatch):
-    ex = widgets.explore(model=rand_model)
+def test_paper_images_are_offered_only_when_they_can_be_had(random_vgg, monkeypatch):
+    ex = widgets.explore(model=random_vgg)
     assert not [k for k in ex.style.options if "paper" in k[0]]  # offline, nothing cached
     monkeypatch.delenv("NST_TEACH_OFFLINE")
-    ex = widgets.explore(model=rand_model)
+    ex = widgets.explore(model=random_vgg)
     labels = [label for label, _ in ex.style.options]
     assert "starry_night (paper, downloads on Run)" in labels
     assert ex.style.value == "bundled:swirls"  # never a download by default
 
 
-def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(rand_model):
-    ex = small(widgets.explore("tubingen", model=rand_model))
+def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(random_vgg):
+    ex = small(widgets.explore("tubingen", model=random_vgg))
     ex.run()
     assert ex.wait(30) is None
     assert isinstance(ex.error, nt.data.DownloadError)
@@ -170,16 +165,16 @@ def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(rand_model):
     assert not ex.run_button.disabled
 
 
-def test_a_second_run_while_running_is_refused(rand_model):
-    ex = small(widgets.explore(model=rand_model), evals=1000)
+def test_a_second_run_while_running_is_refused(random_vgg):
+    ex = small(widgets.explore(model=random_vgg), evals=1000)
     thread = ex.run()
     assert ex.run() is thread and "Already running" in ex.status.value
     ex.stop()
     assert ex.wait(30).stop_reason == "stopped by callback"
 
 
-def test_explorer_displays_as_a_widget(rand_model):
-    bundle = widgets.explore(model=rand_model)._repr_mimebundle_()
+def test_explorer_displays_as_a_widget(random_vgg):
+    bundle = widgets.explore(model=random_vgg)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
