@@ -13,9 +13,19 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
-# Bundled with the repository (see data/README.md for how each was made and its licence).
+def _data_dir() -> Path:
+    """The bundled images' folder: nst_teach/_data in an installed wheel, else the checkout's data/."""
+    package = Path(__file__).resolve().parent
+    # A wheel carries data/ as nst_teach/_data (pyproject.toml maps it there); a checkout and
+    # the editable install of `make setup` keep it beside the package, as the one copy.
+    installed = package / "_data"
+    return installed if installed.is_dir() else package.parent / "data"
+
+
+DATA_DIR = _data_dir()
+
+# Bundled with the package (see data/README.md for how each was made and its licence).
 CONTENT_IMAGES = {
     "grace_hopper": DATA_DIR / "content" / "grace_hopper.jpg",
     "landscape": DATA_DIR / "content" / "landscape.jpg",
