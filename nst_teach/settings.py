@@ -63,8 +63,8 @@ def _choice(name: str, value, choices) -> object:
 class Settings:
     """The options of one style-transfer run, checked when made (a ValueError says what is wrong)."""
 
-    alpha: float = option(1.0, "content weight α", kind="weight")
-    beta: float = option(1e-3, "style weight β", kind="weight")
+    alpha: float = option(None, "content weight α (default: 1; with paper, 1e-3)", kind="weight")
+    beta: float = option(None, "style weight β (default: 1e-3; with paper, 1, so that α/β is the paper's ratio)", kind="weight")
     tv_weight: float = option(0.0, "total-variation weight, smooths noise", kind="weight")
     content_layers: tuple[str, ...] = option(CONTENT_LAYERS, "paper layer names for the content loss", kind="layers")
     style_layers: tuple[str, ...] = option(STYLE_LAYERS, "paper layer names for the style loss", kind="layers")
@@ -75,13 +75,17 @@ class Settings:
     max_evals: int | None = option(None, "function evaluations, each a forward and backward pass (default: the device's preset)", kind="count")
     optimizer: str = option("lbfgs", "optimiser", choices=OPTIMIZERS)
     lr: float | None = option(None, "Adam learning rate in pixel units of [0, 1] (default: 0.02)", kind="weight")
-    init: object = option("content", "starting image: content, noise, style (or, in Python, an image tensor)", choices=INITS)
+    init: object = option(None, "starting image: content, noise, style, or in Python an image tensor (default: content; with paper, noise)", choices=INITS)
     preserve_color: str | None = option(None, "keep the content's colours: transfer luminance only, or recolour the style first", choices=PRESERVE_COLOR[1:])
     levels: int = option(1, "coarse-to-fine: run at size/2^(levels-1) first, then refine up to size", kind="count")
     seed: int = option(0, "random seed for the noise start", kind="int")
     device: object = option(None, "cuda, mps or cpu (default: the best present)", kind="str")
     weights: str = option("caffe", "VGG19 weights: caffe = original, bundled, offline; torchvision = downloaded once; random = seeded", choices=WEIGHTS)
-    pooling: str = option("max", "pooling layers", choices=POOLING)
+    pooling: str = option(None, "pooling layers (default: max; with paper, avg)", choices=POOLING)
+    normalize: bool = option(None, "the network normalised as in the paper: each filter's mean activation 1 (default: off; on with paper)", flag=None)
+    paper: bool = option(False, "the paper's method as printed: normalised network, average pooling, white-noise start, "
+                         "1/2 sum content loss on relu4_2, E_l style loss on relu1_1 ... relu5_1 with w_l = 1/5; "
+                         "alpha/beta is the paper's ratio", kind="flag")
     lbfgs_history: int = option(100, "pairs the L-BFGS optimiser remembers", kind="count")
     cuda_graphs: bool = option(False, "on CUDA, record one evaluation as a CUDA graph and replay it", flag=None)
 
@@ -89,6 +93,9 @@ class Settings:
         for f in fields(self):
             checked = _check(f, getattr(self, f.name))
             object.__setattr__(self, f.name, checked)
+        for name, value in _mode_defaults(self.paper).items():  # options left at None take the mode's default
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         if self.alpha == self.beta == self.tv_weight == 0:
             raise ValueError("nothing to optimise: alpha, beta and tv_weight are all 0; give at least one a positive weight")
         from .losses import layer_weights
@@ -125,11 +132,18 @@ class Settings:
         return out
 
 
+def _mode_defaults(paper: bool) -> dict:
+    """The defaults that differ between the everyday settings and the paper's method (Gatys et al. 2015)."""
+    if paper:
+        return dict(alpha=1e-3, beta=1.0, init="noise", pooling="avg", normalize=True)
+    return dict(alpha=1.0, beta=1e-3, init="content", pooling="max", normalize=False)
+
+
 def _check(f, value):
     """One field's value, checked and normalised by the kind and choices in its metadata."""
     kind, choices, name = f.metadata["kind"], f.metadata["choices"], f.name
     if value is None and f.default is None:
-        return None
+        return None  # resolved by _mode_defaults, or meaning "the device's preset" (size, max_evals)
     if name == "init" and isinstance(value, torch.Tensor):
         return value
     if choices:
@@ -140,6 +154,10 @@ def _check(f, value):
         if name in ("size", "max_evals") and (isinstance(value, bool) or int(value) != value or value < 1):
             raise ValueError(f"size and max_evals must be positive, got {name}={value!r}")
         return _whole(name, value, 1)
+    if kind == "flag" or name == "normalize":
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be True or False, got {value!r}")
+        return value
     if kind == "int":
         return _whole(name, value, -(2**63))
     if kind == "layers":

@@ -32,7 +32,15 @@ import torch.nn.functional as nnf
 from . import __version__
 from .color import luminance, match_color, match_luminance, with_colors_of
 from .images import load_image, save_image
-from .losses import content_loss, layer_weights, style_loss, style_targets, tv_loss
+from .losses import (
+    content_loss,
+    layer_weights,
+    paper_content_loss,
+    paper_style_loss,
+    style_loss,
+    style_targets,
+    tv_loss,
+)
 from .optimize import make_optimizer, optimize
 from .presets import pick_device, preset
 from .settings import CONTENT_LAYERS, INITS, OPTIMIZERS, PRESERVE_COLOR, STYLE_LAYERS, Settings
@@ -106,7 +114,9 @@ def stylize(content, style, *, model: VGG19Features | None = None, callback=None
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     style_weights = blend_weights(styles, settings.style_weights)
     # 1. Import and freeze a pretrained CNN
-    model = model if model is not None else load_vgg19(settings.weights, device=device, pooling=settings.pooling)
+    model = model if model is not None else load_vgg19(settings.weights, device=device, pooling=settings.pooling,
+                                                       normalize=settings.normalize)
+    _check_model(model, settings)
     # 2. Import the content and style images (resized for each size in paint)
     content_image, style_images = load_image(content), [load_image(s) for s in styles]
     if settings.levels > 1:  # coarse to fine: steps 3-9 at growing sizes
@@ -120,7 +130,7 @@ def stylize(content, style, *, model: VGG19Features | None = None, callback=None
         image = with_colors_of(image, _resize_longest(content_image, settings.size).to(image.device))
     record = {**settings.manifest(), "style_layer_weights": layer_weights(settings.style_layers, settings.style_layer_weights),
               "style_weights": style_weights, "weights": model.weights, "weights_sha256": model.weights_sha256,
-              "pooling": model.pooling, "content": _describe(content), "style": [_describe(s) for s in styles], **extra}
+              "pooling": model.pooling, "normalize": model.normalized, "content": _describe(content), "style": [_describe(s) for s in styles], **extra}
     _warn_if_stopped_early(run.stop_reason)
     return Result(image.cpu(), run.history, run.stop_reason, time.perf_counter() - started, record)
 
@@ -223,7 +233,8 @@ def extract_targets(model, content_image, style_images, style_weights, settings:
     P = {k: v.detach() for k, v in model.extract(content_image, settings.content_layers).items()}
     # Blending Gram targets with weights that sum to one has the same gradient as summing the
     # weighted per-style losses, at the cost of one target per layer.
-    grams = [style_targets(model.extract(s, settings.style_layers)) for s in style_images]
+    normalize = "none" if settings.paper else "hw"  # the paper's Grams are F F^T; ours are means over positions
+    grams = [style_targets(model.extract(s, settings.style_layers), normalize=normalize) for s in style_images]
     A = {name: sum(w * g[name] for w, g in zip(style_weights, grams, strict=True)) for name in settings.style_layers}
     return P, A
 
@@ -248,6 +259,8 @@ def initial_target(content_image, style_images, settings: Settings, model, start
 class LossTerms:
     """loss_terms(target) -> (content, style, tv, total) as one tensor, total = alpha*c + beta*s + tv_weight*tv.
 
+    The content and style terms are the package's means (``content_loss``, ``style_loss``), or with
+    settings.paper the paper's sums (``paper_content_loss``, ``paper_style_loss``).
     A term whose weight is 0 is not computed (it reads NaN), and the network runs only as deep as
     the terms in use need.
     """
@@ -255,6 +268,7 @@ class LossTerms:
     def __init__(self, model, P: dict, A: dict, settings: Settings):
         self.model, self.P, self.A = model, P, A
         self.alpha, self.beta, self.tv_weight = settings.alpha, settings.beta, settings.tv_weight
+        self.paper = settings.paper  # the paper's own loss conventions (nst_teach.losses)
         self.content_layers, self.style_layers = list(settings.content_layers), list(settings.style_layers)
         self.layer_weights = layer_weights(settings.style_layers, settings.style_layer_weights)
         in_use = (self.content_layers if self.alpha > 0 else []) + (self.style_layers if self.beta > 0 else [])
@@ -263,12 +277,20 @@ class LossTerms:
     def __call__(self, target: torch.Tensor) -> torch.Tensor:
         F = self.model.forward_net(target, self.layers) if self.layers else {}
         not_computed = target.new_full((), math.nan)
-        content = (sum(content_loss(F[n], self.P[n]) for n in self.content_layers) / len(self.content_layers)
+        content_term, style_term = (paper_content_loss, paper_style_loss) if self.paper else (content_loss, style_loss)
+        content = (sum(content_term(F[n], self.P[n]) for n in self.content_layers) / len(self.content_layers)
                    if self.alpha > 0 else not_computed)
-        style = style_loss(F, self.A, self.layer_weights) if self.beta > 0 else not_computed
+        style = style_term(F, self.A, self.layer_weights) if self.beta > 0 else not_computed
         tv = tv_loss(self.model.preprocessing.inverse(target)) if self.tv_weight else target.new_zeros(())
         total = (self.alpha * content if self.alpha > 0 else 0) + (self.beta * style if self.beta > 0 else 0) + self.tv_weight * tv
         return torch.stack((content, style, tv, total))
+
+
+def _check_model(model: VGG19Features, settings: Settings) -> None:
+    """paper=True needs the paper's network: normalised, with average pooling."""
+    if settings.paper and not (model.normalized and model.pooling == "avg"):
+        raise ValueError("paper=True needs the paper's network: pass model=load_vgg19(normalize=True, pooling='avg'), "
+                         "or no model")
 
 
 def _progress_bar(total: int):

@@ -211,7 +211,11 @@ class VGG19Features(nn.Module):
             wanted.setdefault(LAYER_INDEX[name], []).append(name)
         out = {}
         for i in range(max(wanted) + 1):
-            x = self.features[i](x)
+            layer = self.features[i]
+            if isinstance(layer, nn.ReLU) and i - 1 not in wanted:
+                x = torch.relu_(x)  # in place saves a copy; a captured conv output (i - 1) keeps its values
+            else:
+                x = layer(x)
             for name in wanted.get(i, ()):
                 out[name] = x
         return out

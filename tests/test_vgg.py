@@ -191,3 +191,32 @@ def test_damaged_weights_file_says_what_to_do(tmp_path, monkeypatch, damage):
 def test_unknown_weights_name():
     with pytest.raises(ValueError, match="caffe, torchvision, random"):
         nt.load_vgg19("imagenet")
+
+
+def test_a_captured_conv_output_keeps_its_negative_values_and_gradients_match():
+    # forward_net applies ReLUs in place except right after a captured convolution.
+    model = nt.load_vgg19("random", device="cpu")
+    x = torch.randn(1, 3, 32, 32, dtype=torch.float32)
+    got = model.forward_net(x, ["conv2_1", "relu2_1", "relu3_1"])
+    assert (got["conv2_1"] < 0).any() and torch.equal(got["relu2_1"], got["conv2_1"].clamp(min=0))
+    reference, h = {}, x  # the same network step by step, every ReLU a fresh tensor
+    for i, layer in enumerate(model.features[: nt.LAYER_INDEX["relu3_1"] + 1]):
+        h = torch.relu(h) if isinstance(layer, torch.nn.ReLU) else layer(h)
+        reference[i] = h
+    torch.testing.assert_close(got["relu3_1"], reference[nt.LAYER_INDEX["relu3_1"]])
+    grads = []
+    for inplace in (True, False):
+        z = x.clone().requires_grad_(True)
+        if inplace:
+            f = model.forward_net(z, ["conv2_1", "relu3_1"])
+            loss = f["conv2_1"].pow(2).sum() + f["relu3_1"].sum()
+        else:
+            h = z
+            for i, layer in enumerate(model.features[: nt.LAYER_INDEX["relu3_1"] + 1]):
+                h = torch.relu(h) if isinstance(layer, torch.nn.ReLU) else layer(h)
+                if i == nt.LAYER_INDEX["conv2_1"]:
+                    conv = h
+            loss = conv.pow(2).sum() + h.sum()
+        loss.backward()
+        grads.append(z.grad)
+    torch.testing.assert_close(grads[0], grads[1])
