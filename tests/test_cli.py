@@ -155,3 +155,93 @@ def test_help_documents_every_option():
     for option in ["--content", "--style", "--style-weights", "--out", "--size", "--max-evals", "--content-layers", "--style-layers",
                    "--alpha", "--beta", "--tv-weight", "--preserve-color", "--levels", "--init", "--optimizer", "--weights", "--device", "--seed", "--style-scale"]:
         assert option in text
+
+
+# ------------------------------------------------------------------ train and stylize --model (notebook 11)
+
+TRAIN_FAST = ["--size", "32", "--style-size", "32", "--steps", "2", "--batch-size", "1", "--weights", "random", "--quiet"]
+
+
+def test_train_then_stylize_with_the_model(images, tmp_path, capsys):
+    content, style = images
+    model = tmp_path / "models" / "m.pt"
+    code, stdout, err = run(["train", "--style", style, "--content", content, "--out", model, *TRAIN_FAST], capsys)
+    assert code == 0, err
+    assert "wrote" in stdout and "2 steps" in stdout
+    manifest = json.loads(model.with_suffix(".json").read_text())
+    assert manifest["steps"] == 2 and manifest["settings"]["size"] == 32 and manifest["stop_reason"] == "completed"
+    assert manifest["settings"]["training_photos"][0]["name"] == "content"
+    out = tmp_path / "painted.png"
+    code, stdout, err = run(["stylize", "--model", model, "--content", content, "--out", out, "--size", "20"], capsys)
+    assert code == 0, err
+    assert nt.load_image(out).shape == (1, 3, 15, 20)
+    record = json.loads(out.with_suffix(".json").read_text())
+    assert record["training"]["steps"] == 2 and record["model"]["sha256"] and record["content"]["sha256"]
+
+
+def test_help_documents_the_training_options():
+    text = subprocess.run([sys.executable, "-m", "nst_teach", "train", "--help"], capture_output=True, text=True, check=True).stdout
+    for option in ["--style", "--content", "--out", "--size", "--style-size", "--steps", "--max-steps", "--batch-size",
+                   "--alpha", "--beta", "--tv-weight", "--lr", "--seed", "--device", "--weights", "--quiet"]:
+        assert option in text
+
+
+def test_train_with_a_missing_style_gives_one_line_and_exit_2(tmp_path, capsys):
+    code, _, err = run(["train", "--style", tmp_path / "nope.jpg", "--out", tmp_path / "m.pt", *TRAIN_FAST], capsys)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("nst_teach: error:") and "nope.jpg" in err
+    assert not (tmp_path / "m.pt").exists()
+
+
+def test_train_refuses_a_bad_output_name(images, tmp_path, capsys):
+    content, style = images
+    code, _, err = run(["train", "--style", style, "--out", tmp_path / "m.png", *TRAIN_FAST], capsys)
+    assert code == 2 and "use a .pt file name" in err
+    odd_style = tmp_path / "painting.pt"  # a picture under a model's name must not be overwritten
+    odd_style.write_bytes(style.read_bytes())
+    code, _, err = run(["train", "--style", odd_style, "--out", odd_style, *TRAIN_FAST], capsys)
+    assert code == 2 and "also an input" in err and odd_style.read_bytes() == style.read_bytes()
+
+
+@pytest.mark.parametrize("kind", ["text", "truncated", "missing", "foreign"])
+def test_stylize_with_a_damaged_model_gives_one_line_and_exit_2(images, tmp_path, capsys, kind):
+    content, _ = images
+    model = tmp_path / "model.pt"
+    if kind == "text":
+        model.write_text("hello")
+    elif kind == "truncated":
+        path = nt.feedforward.save_model(nt.feedforward.TransformNet(), tmp_path / "whole.pt")
+        model.write_bytes(path.read_bytes()[:1000])
+    elif kind == "foreign":
+        torch.save({"weights": torch.rand(3)}, model)
+    code, _, err = run(["stylize", "--model", model, "--content", content, "--out", tmp_path / "o.png"], capsys)
+    assert code == 2 and err.count("\n") == 1 and err.startswith("nst_teach: error:") and "model.pt" in err
+    assert not (tmp_path / "o.png").exists()
+
+
+def test_optimisation_flags_are_refused_with_a_model(images, tmp_path, capsys):
+    content, style = images
+    model = nt.feedforward.save_model(nt.feedforward.TransformNet(), tmp_path / "m.pt")
+    for extra, named in ((["--max-evals", "5"], "--max-evals"), (["--style", style], "--style"), (["--beta", "1"], "--beta")):
+        code, _, err = run(["stylize", "--model", model, "--content", content, "--out", tmp_path / "o.png", *extra], capsys)
+        assert code == 2 and named in err and "does not apply with --model" in err and err.count("\n") == 1
+
+
+def test_interrupted_training_writes_the_model_and_exits_130(images, tmp_path, capsys, monkeypatch):
+    from nst_teach import feedforward
+
+    content, style = images
+    real, count = feedforward.loss_terms, {"n": 0}
+
+    def interrupted_at_third(*a, **k):
+        count["n"] += 1
+        if count["n"] == 3:
+            raise KeyboardInterrupt
+        return real(*a, **k)
+
+    monkeypatch.setattr(feedforward, "loss_terms", interrupted_at_third)
+    model = tmp_path / "m.pt"
+    code, stdout, _ = run(["train", "--style", style, "--content", content, "--out", model,
+                           *TRAIN_FAST[:4], "--steps", "10", "--batch-size", "1", "--weights", "random", "--quiet"], capsys)
+    assert code == 130 and "interrupted" in stdout
+    net = feedforward.load_model(model)
+    assert net.manifest["stop_reason"] == "interrupted" and net.manifest["steps"] == 2
