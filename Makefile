@@ -4,7 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test unit notebooks lab execute student slides chromium lint clean
+.PHONY: setup demo test unit notebooks lab lab-lecturer execute student nbgrader slides chromium \
+	lint clean
 
 setup: $(STAMP)
 
@@ -23,16 +24,27 @@ TEST_ENV := NST_TEACH_FAST=1 NST_TEACH_OFFLINE=1 MPLBACKEND=Agg
 test: $(STAMP) chromium
 	$(TEST_ENV) $(PY) -m pytest tests
 	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env \
-		--sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
 
-lab: $(STAMP)
+# Students work in student/ (no solutions); a copy that exists is never overwritten.
+lab: $(STAMP) student
+	$(VENV)/bin/jupyter lab student
+
+# The lecturer's edition: the notebooks with their solutions, as committed.
+lab-lecturer: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks
 
 execute: $(STAMP)
 	$(PY) scripts/execute_notebooks.py notebooks/*.ipynb
 
+# Student copies of the notebooks; existing ones are kept. FORCE=1 rewrites them (answers lost).
 student: $(STAMP)
-	$(PY) scripts/make_student.py notebooks student
+	$(PY) scripts/editions.py student notebooks student $(if $(FORCE),--force)
+
+# An nbgrader course directory (nbgrader/): one assignment per notebook. nbgrader runs alembic, so
+# call it with the environment's bin/ on PATH: cd nbgrader && PATH=../.venv/bin:$$PATH nbgrader ...
+nbgrader: $(STAMP)
+	$(PY) scripts/make_nbgrader.py --out nbgrader
 
 # Offline reveal.js decks for lecturers, one per notebook, as committed (not executed).
 slides: $(STAMP)
@@ -46,4 +58,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check nst_teach tests benchmarks scripts notebooks
 
 clean:
-	rm -rf out student slides
+	rm -rf out slides

@@ -14,12 +14,15 @@ A lecture room may have no internet, so here every script comes from a local cop
   uses mermaid diagrams. Widget outputs show their static picture (image/png) where they have one,
   instead of pulling the widget manager from a CDN.
 Both packages are in the ``slides`` extra: ``pip install -e '.[slides]'``. Notebooks are exported
-as they are committed (with outputs), without executing them.
+as they are committed (with outputs), without executing them, except for the exercises: the slide
+shows each exercise cell as a student sees it (scripts/editions.py's stub) and its checker without
+output; the solution and the checker's verdict go into the speaker notes (press S).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import importlib.util
 import shutil
 import sys
@@ -95,6 +98,39 @@ Reveal.on("slidechanged", scrollTallSlides);
 """
 
 
+def load_editions():
+    """scripts/editions.py: the exercise format and the student's stub, as in `make student`."""
+    path = Path(__file__).with_name("editions.py")
+    spec = importlib.util.spec_from_file_location("editions", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+editions = load_editions()
+
+
+def lecture_deck(nb, name: str = "notebook"):
+    """The notebook as presented: each exercise as a student sees it, its solution in the notes."""
+    deck = copy.deepcopy(nb)
+    exercises = editions.exercise_indices(deck, name)
+    for cell in deck.cells:
+        if cell.cell_type == "code":
+            cell.source = editions.NBVAL_COMMENT.sub("", cell.source)  # test markers are no lesson
+    for k, i in reversed(list(enumerate(exercises, start=1))):
+        exercise, checker = deck.cells[i], deck.cells[i + 1]
+        notes = copy.deepcopy(exercise)
+        notes.id = f"{exercise.id}-solution"[:64]
+        notes.source = editions.solution_source(exercise.source, f"{name} cell {i}")
+        notes.outputs = exercise.outputs + checker.outputs  # the checker's verdict on the solution
+        notes.metadata["slideshow"] = {"slide_type": "notes"}
+        notes.metadata["tags"] = ["solution"]
+        exercise.source = editions.student_source(exercise.source, k, f"{name} cell {i}")
+        exercise.outputs, checker.outputs = [], []
+        deck.cells.insert(i + 2, notes)
+    return deck
+
+
 class AssetsMissing(RuntimeError):
     """A package that ships reveal.js or MathJax is not installed."""
 
@@ -148,7 +184,7 @@ def export(notebooks, out: Path) -> list[Path]:
     slides = exporter()
     written = []
     for path in map(Path, notebooks):
-        nb = nbformat.read(path, as_version=4)
+        nb = lecture_deck(nbformat.read(path, as_version=4), path.name)
         html, _ = slides.from_notebook_node(nb, resources={"metadata": {"name": path.stem}})
         deck = out / f"{path.stem}.slides.html"
         deck.write_text(html, encoding="utf-8")

@@ -1,8 +1,9 @@
 """`make slides`: every notebook becomes a reveal.js deck that needs no internet in the lecture room.
 
 The decks are exported as committed (no execution) by scripts/export_slides.py; these tests read
-the HTML: no script, style sheet or picture comes from another host, and every local file that a
-deck names exists beside it.
+the HTML: no script, style sheet or picture comes from another host, every local file that a
+deck names exists beside it, and each exercise's slide shows the student's stub while its
+solution is in the speaker notes.
 """
 
 from __future__ import annotations
@@ -58,6 +59,44 @@ def references(html: str) -> References:
     return parser
 
 
+class SpeakerNotes(HTMLParser):
+    """The text a deck shows on its slides, and the text of its speaker notes (aside.notes)."""
+
+    def __init__(self):
+        super().__init__()
+        self.asides: list[bool] = []  # for each open <aside>: is it a notes aside?
+        self.slides: list[str] = []
+        self.notes: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "aside":
+            self.asides.append("notes" in (dict(attrs).get("class") or "").split())
+
+    def handle_endtag(self, tag):
+        if tag == "aside" and self.asides:
+            self.asides.pop()
+
+    def handle_data(self, data):
+        (self.notes if any(self.asides) else self.slides).append(data)
+
+
+def slide_and_notes_text(html: str) -> tuple[str, str]:
+    parser = SpeakerNotes()
+    parser.feed(html)
+    return "".join(parser.slides), "".join(parser.notes)
+
+
+def exercise_regions(cells) -> list[list[str]]:
+    """The lines between '### BEGIN SOLUTION' and '### END SOLUTION' of each exercise cell."""
+    regions = []
+    for cell in cells:
+        if "exercise" in cell.metadata.get("tags", []):
+            lines = [line.strip() for line in cell.source.splitlines()]
+            begin, end = lines.index("### BEGIN SOLUTION"), lines.index("### END SOLUTION")
+            regions.append([line for line in lines[begin + 1:end] if line])
+    return regions
+
+
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
@@ -95,14 +134,33 @@ class TestDeck:
             path = out / unquote(urlsplit(url).path)
             assert path.is_file(), f"{notebook.name} names {url}, but {path} is missing"
 
-    def test_one_section_per_slide_and_solutions_as_speaker_notes(self, decks, notebook):
+    def test_one_section_per_slide(self, decks, notebook):
         out, written = decks
         html = written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8")
         cells = nbformat.read(notebook, as_version=4).cells
         slides = sum(c.metadata.get("slideshow", {}).get("slide_type") == "slide" for c in cells)
         assert html.count('<section id=') + html.count("<section>") >= slides
-        notes = sum(c.metadata.get("slideshow", {}).get("slide_type") == "notes" for c in cells)
-        assert html.count('<aside class="notes">') >= min(notes, 1)
+
+    def test_exercises_show_the_stub_and_the_solution_in_the_notes(self, decks, notebook):
+        out, written = decks
+        slide_text, notes_text = slide_and_notes_text(
+            written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8"))
+        cells = nbformat.read(notebook, as_version=4).cells
+        regions = exercise_regions(cells)
+        assert regions, f"{notebook.name}: no exercise cell"
+        # a solution line that the lesson also has outside the solutions may be on a slide
+        elsewhere = {line.strip() for c in cells if "exercise" not in c.metadata.get("tags", [])
+                     for line in c.source.splitlines()}
+        slide_lines = {line.strip() for line in slide_text.splitlines()}
+        for k, region in enumerate(regions, start=1):
+            stub = f'raise NotImplementedError("Exercise {k}: replace this line with your code")'
+            assert stub in slide_text, f"{notebook.name}: exercise {k}'s slide lacks the stub"
+            for line in region:
+                assert line in notes_text, f"{notebook.name}: exercise {k}'s notes lack {line!r}"
+                assert line in elsewhere or line not in slide_lines, (
+                    f"{notebook.name}: exercise {k}'s solution line {line!r} is on a slide")
+        assert "BEGIN SOLUTION" not in slide_text + notes_text and "NBVAL" not in slide_text
+        assert notes_text.count("solved:") >= len(regions)  # the checkers' verdicts, in the notes
 
 
 def test_reveal_and_mathjax_copies_are_complete(decks):

@@ -1,5 +1,5 @@
-"""The checkers' machinery: verdicts (Feedback), the registry (@exercise, check, solved), and the
-helpers that call the student's function and name what is wrong with its answer.
+"""The checkers' machinery: verdicts (Feedback), the registry (@exercise, check, solved, progress),
+and the helpers that call the student's function and name what is wrong with its answer.
 
 A checker never raises: it returns a ``Feedback`` that shows as one line. Inside a checker, raise
 ``CheckFailed("what is wrong")``; ``_call`` and ``_compare`` do it for you.
@@ -20,6 +20,7 @@ import torch
 
 SOLVED, WRONG, UNSOLVED = "solved", "wrong", "unsolved"
 _ICONS = {SOLVED: "✅", WRONG: "❌", UNSOLVED: "📝"}
+_VERDICTS = {SOLVED: "solved", WRONG: "not yet", UNSOLVED: "not solved yet"}
 
 
 class CheckFailed(AssertionError):
@@ -53,9 +54,12 @@ class Feedback:
         return self.ok
 
     def __str__(self) -> str:
-        verdict = {SOLVED: "solved", WRONG: "not yet", UNSOLVED: "not solved yet"}[self.status]
-        icon = _ICONS[self.status]
-        return f"{icon} Exercise {self.number} ({self.name}) {verdict}: {self.message}"
+        return f"{self.headline()}: {self.message}"
+
+    def headline(self) -> str:
+        """The verdict without the message: "✅ Exercise 01.1 (covariance_by_hand) solved"."""
+        verdict = _VERDICTS[self.status]
+        return f"{_ICONS[self.status]} Exercise {self.number} ({self.name}) {verdict}"
 
     __repr__ = __str__
 
@@ -157,6 +161,53 @@ def solved(exercise_id: str, answer=_MISSING) -> bool:
     if feedback is None:
         feedback = CHECKERS[number](answer)  # records its verdict
     return feedback.ok
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The verdicts on one notebook's exercises, in order: what its last code cell shows."""
+
+    notebook: str
+    feedback: tuple[Feedback, ...]
+
+    @property
+    def open(self) -> list[str]:
+        """Numbers ("01.2") of the exercises not solved yet: wrong, a stub, or not defined."""
+        return [f.number for f in self.feedback if not f.ok]
+
+    def __str__(self) -> str:
+        total, left = len(self.feedback), len(self.open)
+        if left:
+            head = (f"{_ICONS[UNSOLVED]} Notebook {self.notebook}: {total - left} of {total} "
+                    f"exercises solved, still open: {', '.join(self.open)}.")
+        else:
+            every = "both" if total == 2 else f"all {total}"
+            head = f"{_ICONS[SOLVED]} Notebook {self.notebook}: {every} exercises solved."
+        return "\n".join([head] + ["  " + f.headline() for f in self.feedback])
+
+    __repr__ = __str__
+
+
+def progress(notebook: str) -> Progress:
+    """Which exercises of notebook ``notebook`` ("01") are solved, each judged as solved() does."""
+    notebook = str(notebook).zfill(2)
+    numbers = sorted({n for n, _ in _EXERCISES.values() if n.split(".")[0] == notebook},
+                     key=lambda n: int(n.split(".")[1]))
+    if not numbers:
+        known = sorted({n.split(".")[0] for n, _ in _EXERCISES.values()})
+        raise ValueError(f"no exercises for notebook {notebook!r}; give its number, one of "
+                         f"{', '.join(known)}.")
+    return Progress(notebook, tuple(_current_feedback(n) for n in numbers))
+
+
+def _current_feedback(number: str) -> Feedback:
+    """The verdict on the object bound to the exercise's name in __main__, as solved() finds it."""
+    _, name = _EXERCISES[number]
+    answer = vars(sys.modules["__main__"]).get(name, _MISSING)
+    if answer is _MISSING:
+        return Feedback(number, name, UNSOLVED, "not defined yet: run its exercise cell.")
+    feedback = _recall(number, answer)
+    return feedback if feedback is not None else CHECKERS[number](answer)
 
 
 # Verdicts per (exercise number, id(answer)), with a reference to the answer that proves the id
