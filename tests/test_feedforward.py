@@ -154,6 +154,7 @@ def test_stylize_with_takes_a_net_a_trained_or_a_path_and_resizes(trained, photo
 # ------------------------------------------------------------------ training
 
 
+@pytest.mark.slow
 def test_the_training_loss_falls_on_a_tiny_problem(caffe_vgg):
     """20 steps at 32 px with the real VGG19: the loss on crops held fixed drops by over a fifth."""
     settings = ff.TrainSettings(size=32, style_size=64, batch_size=1, max_steps=20, lr=5e-3).with_presets(torch.device("cpu"))
