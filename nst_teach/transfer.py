@@ -214,8 +214,10 @@ def prepare_images(content_image, style_images, settings: Settings):
             f"a {content_image.shape[-2]}x{content_image.shape[-1]} px image is too small for {deepest} "
             f"(needs at least {needed} px on each side): use a larger size, fewer levels, or shallower layers"
         )
-    style_size = max(needed, round(settings.size * settings.style_scale))
-    style_images = [_resize_longest(s, style_size).to(device) for s in style_images]
+    style_size = round(settings.size * settings.style_scale)
+    # each style image keeps at least `needed` px on its shorter side, whatever its shape
+    style_images = [_resize_longest(s, max(style_size, math.ceil(needed * max(s.shape[-2:]) / min(s.shape[-2:]))))
+                    .to(device) for s in style_images]
     if settings.preserve_color == "histogram":
         style_images = [match_color(s, content_image) for s in style_images]
     elif settings.preserve_color == "luminance":

@@ -291,3 +291,9 @@ def test_lbfgs_recovers_from_noise_at_a_large_beta(caffe_vgg):
     assert r.stop_reason == "completed" and r.evals == 20
     assert max(totals[4:]) < totals[0] and min(totals) < 0.2 * totals[0]
     assert r.manifest()["final_losses"]["total"] < totals[0]
+
+
+def test_a_wide_style_image_is_never_too_small_for_the_deepest_layer(random_vgg):
+    # a 10:3 painting at a 24 px level: its shorter side must still reach relu5_1 (16 px)
+    r = nt.stylize(torch.rand(1, 3, 18, 24), torch.rand(1, 3, 30, 100), model=random_vgg, **small(size=24, max_evals=2))
+    assert r.evals == 2
