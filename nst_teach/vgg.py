@@ -243,11 +243,14 @@ def load_vgg19(
     (seeded). pooling: "max" or "avg" (the paper prefers average pooling for image synthesis).
     normalize: the paper's normalised network (Gatys et al. 2015). Each conv filter (weight and
     bias) is divided by m_c, its mean ReLU output over the calibration images and positions
-    (``calibration_images``; measured with max pooling, the network as trained), and the next
-    layer's weights are multiplied by m_c to compensate. Every ReLU map is then the unnormalised
-    one times 1/m_c, with either pooling; a filter dead on the calibration set (m_c = 0) keeps
-    factor 1. "caffe" reads m_c from vgg19_normalization.pt (scripts/make_normalization.py); the
-    other weights compute it on first use (CALIBRATION_SIZE px, kept for the session).
+    (``calibration_images``: every bundled image at CALIBRATION_SIZES px, each image and size
+    weighing the same), measured in the network being loaded, i.e. with this ``pooling``; the next
+    layer's weights are multiplied by m_c to compensate. Every ReLU map is then the unnormalised one
+    times 1/m_c, with mean 1 over the calibration set. A (near-)dead filter, m_c < FLOOR * its
+    layer's median (FLOOR = q = 0.1), is divided by FLOOR * median instead: scaled up no more than
+    10x relative to its layer, its mean stays below 1, never inf/NaN. "caffe" reads m_c from
+    vgg19_normalization.pt (scripts/make_normalization.py); the other weights compute it on first
+    use (kept for the session).
     """
     from .presets import pick_device
 
@@ -272,7 +275,7 @@ def load_vgg19(
         preprocessing = IMAGENET_PREPROCESSING
     features.requires_grad_(False).eval()
     if normalize:
-        normalize_features(features, normalization_means(weights, seed, sha, device))
+        normalize_features(features, normalization_means(weights, seed, sha, device, pooling))
     model = VGG19Features(features, preprocessing, weights, pooling, sha, normalized=normalize)
     return model.to(pick_device(device)).eval()
 
@@ -291,19 +294,28 @@ def _random_init(features: nn.Sequential, seed: int) -> None:
 # ---------------------------------------------------------------- the normalised network
 
 RELU_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("relu"))
+POOLINGS = ("max", "avg")
 NORMALIZATION_FILE = Path(__file__).with_name("vgg19_normalization.pt")
-CALIBRATION_SIZE = 256  # px on the longest side
+# px on the longest side: the package runs from 64 px (fast mode, tests) up to 512 px.
+CALIBRATION_SIZES: tuple[int, ...] = (64, 128, 256)
+# q: a filter whose mean is below q times its layer's median is divided by q * median instead, so
+# that no filter is scaled up more than 1/q relative to its layer. scripts/make_normalization.py
+# --report compares q = 0 ... 0.2: 0.1 brings relu4_2's largest normalised activation from 1.3e4
+# to about 110 and floors 1.1 % (max pooling) / 1.4 % (avg) of the 5504 filters, most in relu5_4.
+FLOOR = 0.1
 _REMAKE = "run `python scripts/make_normalization.py` in the repository, or use normalize=False"
 
 
-def calibration_images(names=None, size: int | None = None) -> list[torch.Tensor]:
-    """The calibration set: each bundled image (data.bundled(), all 11 by default) resized to
-    ``size`` px (default CALIBRATION_SIZE) on its longest side: [(1, 3, H, W)] in [0, 1]."""
+def calibration_images(names=None, size=None) -> list[torch.Tensor]:
+    """The calibration set: each bundled image (data.bundled(), all 11 by default) at each size in
+    ``size`` (an int or ints; default CALIBRATION_SIZES) px on its longest side, image by image:
+    [(1, 3, H, W)] in [0, 1]."""
     from . import data
     from .images import load_image
 
     names = list(data.bundled()) if names is None else list(names)
-    size = CALIBRATION_SIZE if size is None else size
+    size = CALIBRATION_SIZES if size is None else size
+    sizes = [size] if isinstance(size, int) else list(size)
     images = []
     for name in names:
         path = data.bundled(name)
@@ -312,7 +324,7 @@ def calibration_images(names=None, size: int | None = None) -> list[torch.Tensor
                 f"calibration image {path} is missing: normalize=True needs the repository's "
                 "data/ folder for these weights (or use weights='caffe')"
             )
-        images.append(load_image(path, size))
+        images += [load_image(path, s) for s in sizes]
     return images
 
 
@@ -326,7 +338,8 @@ def image_channel_means(model: VGG19Features, image: torch.Tensor) -> dict[str, 
 def channel_means(model: VGG19Features, images) -> dict[str, torch.Tensor]:
     """Mean ReLU output of each filter over images and positions, each image weighing the same.
 
-    images: [(1, 3, H, W)] (sizes may differ) -> {reluX_Y: (C,) float64}.
+    images: [(1, 3, H, W)] (sizes may differ; one image at two sizes counts twice) ->
+    {reluX_Y: (C,) float64}.
     """
     per_image = [image_channel_means(model, image) for image in images]
     if not per_image:
@@ -334,18 +347,36 @@ def channel_means(model: VGG19Features, images) -> dict[str, torch.Tensor]:
     return {name: torch.stack([m[name] for m in per_image]).mean(0) for name in RELU_NAMES}
 
 
-def normalization_factors(means) -> dict[str, torch.Tensor]:
-    """Divisor of each filter: its mean m_c, or 1 where m_c = 0 (dead on the calibration set, so
-    never 1/0): {reluX_Y: (C,)} -> {reluX_Y: (C,) float32}."""
-    return {name: torch.where(m > 0, m, torch.ones_like(m)).float() for name, m in means.items()}
+def floored(means, floor: float | None = None) -> dict[str, torch.Tensor]:
+    """Which filters are (near-)dead: m_c < floor (default FLOOR) * median of the layer's means.
+
+    {reluX_Y: (C,)} -> {reluX_Y: (C,) bool}.
+    """
+    floor = FLOOR if floor is None else floor
+    return {name: m < floor * m.median() for name, m in means.items()}
 
 
-def normalize_features(features: nn.Sequential, means) -> None:
+def normalization_factors(means, floor: float | None = None) -> dict[str, torch.Tensor]:
+    """Divisor of each filter: max(m_c, floor * median of its layer's m), or 1 where that is 0.
+
+    floor: default FLOOR. A near-dead filter would otherwise be scaled up by 1/m_c (1e4 seen) and
+    dominate a loss wherever it fires; a dead one (m_c = 0) gets the floor too.
+    {reluX_Y: (C,)} -> {reluX_Y: (C,) float32}.
+    """
+    floor = FLOOR if floor is None else floor
+    factors = {}
+    for name, m in means.items():
+        f = torch.maximum(m, floor * m.median())
+        factors[name] = torch.where(f > 0, f, torch.ones_like(f)).float()  # a dead layer: never 1/0
+    return factors
+
+
+def normalize_features(features: nn.Sequential, means, floor: float | None = None) -> None:
     """Rescale the convs in place so that ReLU map c is divided by f_c (normalization_factors).
 
     Conv k: W[o, i] *= f_in[i] / f[o] (input channel i arrives divided by f_in[i]), b[o] /= f[o].
     """
-    factors = normalization_factors(means)
+    factors = normalization_factors(means, floor)
     f_in = torch.ones(3)  # the image itself is not rescaled
     with torch.no_grad():
         for name in RELU_NAMES:
@@ -368,42 +399,66 @@ def _check_means(means, where: str) -> None:
 
 
 def normalization_means(
-    weights: str, seed: int = 0, weights_sha256: str | None = None, device=None
+    weights: str,
+    seed: int = 0,
+    weights_sha256: str | None = None,
+    device=None,
+    pooling: str = "max",
 ) -> dict[str, torch.Tensor]:
-    """The calibration means m_c for load_vgg19(normalize=True): {reluX_Y: (C,)}.
+    """The calibration means m_c for load_vgg19(normalize=True) with this pooling: {reluX_Y: (C,)}.
 
     "caffe": read from NORMALIZATION_FILE (made for the weights file with this sha256); the
     others: computed on first use on ``device`` and kept for the session.
     """
+    if pooling not in POOLINGS:
+        raise ValueError(f"unknown pooling {pooling!r}: choose 'max' or 'avg'")
     if weights == "caffe":
-        return _cached_means(weights_sha256)
+        return _cached_means(weights_sha256, pooling)
     from .presets import pick_device
 
-    return _computed_means(weights, seed if weights == "random" else 0, str(pick_device(device)))
+    seed = seed if weights == "random" else 0
+    return _computed_means(weights, seed, str(pick_device(device)), pooling, CALIBRATION_SIZES)
 
 
-def _cached_means(weights_sha256: str | None) -> dict[str, torch.Tensor]:
-    """NORMALIZATION_FILE's means, refused unless it was made for the weights with this sha256."""
-    name = NORMALIZATION_FILE.name
+def _load_cache() -> dict:
+    """NORMALIZATION_FILE as saved, or a one-line WeightsError if it cannot be read."""
     try:
         cache = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
-        made_for, means = str(cache["weights_sha256"]), dict(cache["means"])
-    except Exception as e:  # a missing, truncated or foreign file
+        # the keys read below, so that a file without them fails here, with this message
+        cache = dict(cache, weights_sha256=str(cache["weights_sha256"]),
+                     means=dict(cache["means"]), sizes=list(cache["sizes"]))
+    except Exception as e:  # a missing, truncated, foreign or old-format file
         why = f"{type(e).__name__}: {_first_line(e)}"
         raise WeightsError(
             f"the normalisation cache {NORMALIZATION_FILE} is missing or damaged ({why}): {_REMAKE}"
         ) from e
+    return cache
+
+
+def _cached_means(weights_sha256: str | None, pooling: str) -> dict[str, torch.Tensor]:
+    """NORMALIZATION_FILE's means for pooling, refused unless made for these weights and sizes."""
+    name, cache = NORMALIZATION_FILE.name, _load_cache()
+    made_for = str(cache["weights_sha256"])
     if made_for != weights_sha256:
         raise WeightsError(
             f"the normalisation cache {name} was made for weights sha256 {made_for[:12]}..., "
             f"not for this weights file ({str(weights_sha256)[:12]}...): {_REMAKE}"
         )
-    _check_means(means, name)
+    if list(cache["sizes"]) != list(CALIBRATION_SIZES):
+        raise WeightsError(
+            f"the normalisation cache {name} was measured at {list(cache['sizes'])} px, not at "
+            f"CALIBRATION_SIZES {list(CALIBRATION_SIZES)}: {_REMAKE}"
+        )
+    means = cache["means"].get(pooling)
+    if not isinstance(means, dict):
+        why = f"the normalisation cache {name} has no means for {pooling} pooling"
+        raise WeightsError(f"{why}: {_REMAKE}")
+    _check_means(means, f"{name} ({pooling} pooling)")
     return means
 
 
-@lru_cache(maxsize=4)
-def _computed_means(weights: str, seed: int, device: str) -> dict[str, torch.Tensor]:
-    """Calibration means of "torchvision"/"random" weights, measured with max pooling, once."""
-    model = load_vgg19(weights, device=device, pooling="max", seed=seed)
-    return channel_means(model, calibration_images())
+@lru_cache(maxsize=8)
+def _computed_means(weights: str, seed: int, device: str, pooling: str, sizes: tuple[int, ...]):
+    """Calibration means of "torchvision"/"random" weights, measured with ``pooling``, once."""
+    model = load_vgg19(weights, device=device, pooling=pooling, seed=seed)
+    return channel_means(model, calibration_images(size=sizes))

@@ -3,12 +3,16 @@
 Run from the repository: `python scripts/make_normalization.py [--report]`. Offline and
 deterministic. Gatys et al. (2015) scaled each filter so that its mean activation over images
 and positions is 1; without ImageNet we calibrate on every bundled image (nst_teach.data.bundled(),
-11 pictures) at vgg.CALIBRATION_SIZE px on the longest side, with max pooling (the network as
-trained). Each image weighs the same: a filter's mean is the mean over images of its mean over
-that image's positions. The file holds those means (float32, one (C,) tensor per ReLU layer),
-the sha256 of the weights file they were measured on and the calibration settings.
---report also prints how stable the means are (leave one image out) and the paper's style-loss
-scale E_l per layer, tubingen vs starry_night, before and after normalisation.
+11 pictures), each at every size in vgg.CALIBRATION_SIZES px on the longest side, once in the
+network with max pooling and once with average pooling (each network is normalised with its own
+means). Each (image, size) weighs the same: a filter's mean is the mean over them of its mean over
+positions. The file holds those raw means (float32, {pooling: {reluX_Y: (C,)}}), the sha256 of the
+weights file they were measured on and how they were measured; the floor for near-dead filters
+(vgg.FLOOR) is applied when the network is loaded, not stored.
+--report also prints what chose the floor and what the normalisation does to the losses: the
+floored filters and the largest normalised activation per layer for several floors, including
+at 512 px (not calibrated on); leave one image out; the paper's E_l per layer (tubingen vs
+starry_night); the paper-mode first evaluation from noise.
 """
 
 from __future__ import annotations
@@ -18,52 +22,97 @@ import time
 
 import torch
 
+import nst_teach as nt
 from nst_teach import data, vgg
+from nst_teach.images import load_image
 from nst_teach.stats import gram_matrix
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # the paper's
+FLOORS = (0.0, 0.02, 0.05, 0.1, 0.2)  # the floors --report compares
+REPORT_SIZES = (*vgg.CALIBRATION_SIZES, 512)  # 512: the package's largest everyday size
 
 
-def per_image_means(model, names) -> list[dict[str, torch.Tensor]]:
-    """Each calibration image's mean of each ReLU channel over positions: [{reluX_Y: (C,)}]."""
-    return [vgg.image_channel_means(model, image) for image in vgg.calibration_images(names)]
+@torch.no_grad()
+def image_stats(model, image) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Per ReLU channel: (mean over positions, as vgg.image_channel_means; max over positions)."""
+    out = model.extract(image, vgg.RELU_NAMES)
+    return {name: (f.double().mean(dim=(0, 2, 3)), f.double().amax(dim=(0, 2, 3)))
+            for name, f in out.items()}
 
 
-def average(per_image) -> dict[str, torch.Tensor]:
-    """Mean over images, each weighing the same: {reluX_Y: (C,) float64}."""
-    return {name: torch.stack([m[name] for m in per_image]).mean(0) for name in vgg.RELU_NAMES}
+def measure(pooling: str, names, sizes) -> dict[tuple[str, int], dict]:
+    """The unnormalised network's image_stats for every (image, size): {(name, size): stats}."""
+    model = vgg.load_vgg19("caffe", device="cpu", pooling=pooling)
+    stats = {}
+    for name in names:
+        for size in sizes:
+            stats[name, size] = image_stats(model, load_image(data.bundled(name), size))
+    return stats
+
+
+def average(stats, names, sizes=vgg.CALIBRATION_SIZES) -> dict[str, torch.Tensor]:
+    """Mean over the (image, size) pairs, each weighing the same: {reluX_Y: (C,) float64}."""
+    return {layer: torch.stack([stats[n, s][layer][0] for n in names for s in sizes]).mean(0)
+            for layer in vgg.RELU_NAMES}
 
 
 def save_cache(means, names, weights_sha256: str) -> None:
-    """Write NORMALIZATION_FILE: float32 means, the weights' sha256, how they were measured."""
+    """Write NORMALIZATION_FILE: float32 means per pooling, the weights' sha256, how measured."""
     cache = {
         "weights_sha256": weights_sha256,
         "weights_file": vgg.CAFFE_FILE,
         "images": list(names),
-        "size": vgg.CALIBRATION_SIZE,
-        "pooling": "max",
-        "average": "mean over images of each image's mean over positions",
-        "means": {name: m.float().contiguous() for name, m in means.items()},
+        "sizes": list(vgg.CALIBRATION_SIZES),
+        "poolings": list(means),
+        "average": "mean over (image, size) pairs, each weighing the same, of each one's mean over "
+                   "positions; measured in the unnormalised network with that pooling",
+        "means": {pooling: {name: m.float().contiguous() for name, m in per_layer.items()}
+                  for pooling, per_layer in means.items()},
     }
     torch.save(cache, vgg.NORMALIZATION_FILE)
 
 
-def leave_one_out(per_image) -> None:
-    """Print per layer: left-out image's channel means under the others' factors, and the factors' drift."""
-    print("leave one image out (medians over the 11 images x channels; dead channels skipped):")
-    print(f"{'layer':8} {'|m_out/m_rest - 1|':>18} {'|m_rest/m_all - 1|':>18} {'dead':>5}")
-    full = average(per_image)
-    for name in vgg.RELU_NAMES:
-        stack = torch.stack([m[name] for m in per_image])
-        out, drift = [], []
-        for i in range(len(per_image)):
-            rest = torch.cat([stack[:i], stack[i + 1 :]]).mean(0)
-            alive = (rest > 0) & (full[name] > 0)
-            out.append(stack[i][alive] / rest[alive])
-            drift.append(rest[alive] / full[name][alive])
-        out, drift = (torch.cat(out) - 1).abs(), (torch.cat(drift) - 1).abs()
-        dead = int((full[name] == 0).sum())
-        print(f"{name:8} {out.median():18.3f} {drift.median():18.3f} {dead:5d}")
+def largest(stats, factors, names, sizes) -> dict[str, float]:
+    """Largest normalised activation per layer over the given images and sizes."""
+    return {layer: max(float((stats[n, s][layer][1] / factors[layer].double()).max())
+                       for n in names for s in sizes) for layer in vgg.RELU_NAMES}
+
+
+def floor_report(pooling: str, stats, names) -> None:
+    """Print per layer: filters floored, and the largest normalised activation for each floor."""
+    means = average(stats, names)
+    cal, total = vgg.CALIBRATION_SIZES, sum(m.numel() for m in means.values())
+    print(f"\n{pooling} pooling: filters floored (of C) and largest normalised activation over "
+          f"the {len(names)} images at {'/'.join(map(str, cal))} px, then at 512 px, per floor q")
+    head = " ".join(f"{q:>6}" for q in FLOORS)
+    print(f"{'':22}| {'calibration sizes':^34} | {'512 px':^34}")
+    print(f"{'layer':8} {'C':>4} {'floored':>7} | {head} | {head}")
+    tables = {q: vgg.normalization_factors(means, q) for q in FLOORS}
+    at_cal = {q: largest(stats, tables[q], names, cal) for q in FLOORS}
+    at_512 = {q: largest(stats, tables[q], names, (512,)) for q in FLOORS}
+    for layer in vgg.RELU_NAMES:
+        hit = int(vgg.floored(means)[layer].sum())
+        row = " ".join(f"{at_cal[q][layer]:6.0f}" for q in FLOORS)
+        row512 = " ".join(f"{at_512[q][layer]:6.0f}" for q in FLOORS)
+        print(f"{layer:8} {means[layer].numel():4d} {hit:7d} | {row} | {row512}")
+    for q in FLOORS:
+        hit = sum(int(v.sum()) for v in vgg.floored(means, q).values())
+        print(f"  q = {q}: {hit} of {total} filters floored ({100 * hit / total:.1f} %)")
+
+
+def leave_one_out(stats, names) -> None:
+    """Print per layer: a left-out image's channel means under the others' factors (q = FLOOR)."""
+    print("\nleave one image out (all its sizes): its channel means, the others' factors")
+    print(f"{'layer':8} {'median':>7} {'99th pct':>8} {'max':>8}")
+    held = {layer: [] for layer in vgg.RELU_NAMES}
+    for name in names:
+        factors = vgg.normalization_factors(average(stats, [n for n in names if n != name]))
+        own = average(stats, [name])
+        for layer in vgg.RELU_NAMES:
+            held[layer].append(own[layer] / factors[layer].double())
+    for layer, values in held.items():
+        v = torch.cat(values)
+        print(f"{layer:8} {v.median():7.2f} {v.quantile(0.99):8.2f} {v.max():8.1f}")
 
 
 def style_scale(model, content, style) -> dict[str, float]:
@@ -78,39 +127,54 @@ def style_scale(model, content, style) -> dict[str, float]:
     return scale
 
 
-def gram_report(size: int) -> None:
+def gram_report(sizes=(128, 256)) -> None:
     """Print E_l per style layer for tubingen vs starry_night, unnormalised and normalised."""
-    from nst_teach.images import load_image
+    print("\npaper's E_l, tubingen vs starry_night (unnormalised Grams): plain -> normalised")
+    layers = " ".join(f"{n:>19}" for n in STYLE_LAYERS)
+    print(f"{'size':>4} {'pool':4} {layers}  E5/E1 plain, normalised")
+    for size in sizes:
+        content = load_image(data.content_path("tubingen"), size)
+        style = load_image(data.style_path("starry_night"), size)
+        for pooling in vgg.POOLINGS:
+            with torch.no_grad():
+                models = [vgg.load_vgg19("caffe", device="cpu", pooling=pooling, normalize=on)
+                          for on in (False, True)]
+                e = [style_scale(model, content, style) for model in models]
+            cells = " ".join(f"{e[0][n]:8.2e}->{e[1][n]:8.2e}" for n in STYLE_LAYERS)
+            ratios = ", ".join(f"{x['relu5_1'] / x['relu1_1']:.2g}" for x in e)
+            print(f"{size:4d} {pooling:4} {cells}  {ratios}")
 
-    content = load_image(data.bundled("tubingen"), size)
-    style = load_image(data.bundled("starry_night"), size)
-    with torch.no_grad():
-        before = style_scale(vgg.load_vgg19("caffe", device="cpu"), content, style)
-        after = style_scale(vgg.load_vgg19("caffe", device="cpu", normalize=True), content, style)
-    print(f"\npaper's E_l, tubingen vs starry_night at {size} px (max pooling):")
-    print(f"{'layer':8} {'unnormalised':>13} {'/ relu1_1':>10} {'normalised':>11} {'/ relu1_1':>10}")
-    for name in STYLE_LAYERS:
-        b, a = before[name], after[name]
-        r0, r1 = b / before["relu1_1"], a / after["relu1_1"]
-        print(f"{name:8} {b:13.3e} {r0:10.3g} {a:11.3e} {r1:10.3g}")
+
+def paper_start_report(size: int = 128) -> None:
+    """Print alpha * content and beta * style at the paper-mode first evaluation (from noise)."""
+    content, style = data.content_path("tubingen"), data.style_path("starry_night")
+    run = nt.stylize(content, style, paper=True, size=size, max_evals=1, progress=False)
+    first = run.history[0]
+    a, b = 1e-3 * first["content"], 1.0 * first["style"]
+    print(f"\npaper mode, {size} px, first evaluation from noise: alpha*content = {a:.3e}, "
+          f"beta*style = {b:.3e}, ratio {b / a:.3g}")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--report", action="store_true", help="print stability and loss scales")
+    parser.add_argument("--report", action="store_true", help="print the measurements")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     names = list(data.bundled())
-    model = vgg.load_vgg19("caffe", device="cpu", pooling="max")
-    per_image = per_image_means(model, names)
-    means = average(per_image)
-    save_cache(means, names, model.weights_sha256)
-    dead = sum(int((m == 0).sum()) for m in means.values())
+    sizes = REPORT_SIZES if args.report else vgg.CALIBRATION_SIZES
+    stats = {pooling: measure(pooling, names, sizes) for pooling in vgg.POOLINGS}
+    means = {pooling: average(stats[pooling], names) for pooling in vgg.POOLINGS}
+    save_cache(means, names, vgg.file_sha256(str(vgg.caffe_weights_path())))
+    hit = {p: sum(int(v.sum()) for v in vgg.floored(m).values()) for p, m in means.items()}
     elapsed = time.perf_counter() - start
-    print(f"wrote {vgg.NORMALIZATION_FILE} ({len(names)} images, {dead} dead filters) in {elapsed:.0f} s")
+    print(f"wrote {vgg.NORMALIZATION_FILE} ({len(names)} images x {len(vgg.CALIBRATION_SIZES)} "
+          f"sizes; filters below the floor: {hit}) in {elapsed:.0f} s")
     if args.report:
-        leave_one_out(per_image)
-        gram_report(vgg.CALIBRATION_SIZE)
+        for pooling in vgg.POOLINGS:
+            floor_report(pooling, stats[pooling], names)
+            leave_one_out(stats[pooling], names)
+        gram_report()
+        paper_start_report()
 
 
 if __name__ == "__main__":
