@@ -1,12 +1,29 @@
 """Execute notebooks top to bottom in place, in the full (not fast) mode on the CPU: `make execute`.
 
 Committed outputs come from this script, so GitHub and nbviewer show real results.
-Usage: python scripts/execute_notebooks.py [--device-any] [--out DIR] [--kernel NAME] notebooks/01_covariance.ipynb [...]
+Usage: python scripts/execute_notebooks.py [--device-any] [--out DIR] [--kernel NAME]
+       [--timings FILE] notebooks/01_covariance.ipynb [...]
 --device-any leaves GPUs visible; --out DIR writes executed copies into DIR instead of in place.
+
+Each run is measured (for the instructors' page, #14 part 4):
+- the wall time from starting the kernel to the end of the last cell is written into the
+  notebook's first cell, replacing the rest of the line that starts with RUN_TIME_LABEL, e.g.
+  ``**Run time (full mode):** 84 s on a 2-core CPU (torch 2.5.1, 2026-11-30)``; a first cell
+  without that line is left alone (with a warning): tests/test_notebook_style.py asks for it;
+- the kernel's peak memory, VmHWM (peak resident set size) of the kernel process read from
+  /proc/<pid>/status once the last cell has run, before the kernel is shut down;
+- both go into timings.json beside the executed notebooks (or --timings FILE): one entry per
+  notebook, {"seconds", "peak_mib", "date", "cpus", "torch", "device"}; other entries are kept.
 """
 
+from __future__ import annotations
+
 import argparse
+import datetime
+import importlib.metadata
+import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -14,33 +31,127 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+RUN_TIME_LABEL = "**Run time (full mode):**"
+# What format_run_time writes; tests/test_notebook_style.py checks first cells against it.
+RUN_TIME = re.compile(r"(\d+ min )?\d+ s on .+ \(torch [^,()]+, \d{4}-\d{2}-\d{2}\)")
 
-def execute(path: Path, out: Path, kernel: str = "python3") -> float:
+
+def cpu_count() -> int:
+    """CPUs this process may use (a container's share, not the host's)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def torch_version() -> str:
+    """The installed torch's version, without importing it."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def format_run_time(seconds: float, cpus: int, torch: str, date: str, device: str = "cpu") -> str:
+    """'84 s on a 2-core CPU (torch 2.5.1, 2026-11-30)'; minutes from 120 s on."""
+    whole = round(seconds)
+    duration = f"{whole // 60} min {whole % 60} s" if whole >= 120 else f"{whole} s"
+    where = f"a {cpus}-core CPU" if device == "cpu" else f"{cpus} CPU cores with the GPUs visible"
+    return f"{duration} on {where} (torch {torch}, {date})"
+
+
+def write_run_time(nb, text: str) -> bool:
+    """Put text after RUN_TIME_LABEL in the first cell's line that starts with it; False if none."""
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        return False
+    pattern = re.compile(rf"^([ \t]*{re.escape(RUN_TIME_LABEL)})[^\n]*$", re.MULTILINE)
+    source, count = pattern.subn(lambda m: f"{m.group(1)} {text}", nb.cells[0].source, count=1)
+    nb.cells[0].source = source
+    return count == 1
+
+
+def peak_mib(pid: int) -> float | None:
+    """A live process's peak resident set size (VmHWM) in MiB; None where /proc has no such line."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return round(int(match.group(1)) / 1024, 1) if match else None
+
+
+def kernel_pid(client: NotebookClient) -> int | None:
+    """The process id of the client's kernel (jupyter_client's local provisioner), or None."""
+    process = getattr(getattr(client.km, "provisioner", None), "process", None)
+    return getattr(process, "pid", None)
+
+
+def execute(
+    path: Path, kernel: str = "python3"
+) -> tuple[nbformat.NotebookNode, float, float | None]:
+    """Run a notebook; return it executed, its seconds and its kernel's peak memory in MiB."""
     nb = nbformat.read(path, as_version=4)
     started = time.perf_counter()
-    client = NotebookClient(nb, timeout=3600, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}})
-    client.execute()
+    client = NotebookClient(nb, timeout=3600, kernel_name=kernel,
+                            resources={"metadata": {"path": str(path.parent)}})
+    try:
+        client.execute(cleanup_kc=False)  # the kernel stays up until its memory has been read
+        seconds = time.perf_counter() - started
+        pid = kernel_pid(client)
+        memory = peak_mib(pid) if pid else None
+    finally:
+        if client.km is not None:
+            client._cleanup_kernel()
     nb.metadata.pop("widgets", None)  # widget state is large and stale once the kernel is gone
-    nbformat.write(nb, out)
-    return time.perf_counter() - started
+    return nb, seconds, memory
+
+
+def record(nb, name: str, seconds: float, memory: float | None, device: str) -> dict:
+    """Write the run time into the notebook's first cell; return its timings entry."""
+    entry = {"seconds": round(seconds, 1), "peak_mib": memory,
+             "date": datetime.date.today().isoformat(), "cpus": cpu_count(),
+             "torch": torch_version(), "device": device}
+    text = format_run_time(seconds, entry["cpus"], entry["torch"], entry["date"], device)
+    if not write_run_time(nb, text):
+        print(f"{name}: the first cell has no line starting {RUN_TIME_LABEL!r}; "
+              f"add one and run again to record '{text}'", file=sys.stderr)
+    return entry
+
+
+def update_timings(file: Path, entries: dict[str, dict]) -> None:
+    """Merge entries (notebook name -> timings) into the JSON file, sorted by notebook."""
+    timings = json.loads(file.read_text()) if file.exists() else {}
+    timings.update(entries)
+    file.write_text(json.dumps(dict(sorted(timings.items())), indent=1) + "\n")
 
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("paths", nargs="+", type=Path)
     p.add_argument("--device-any", action="store_true", help="do not hide GPUs from the kernel")
-    p.add_argument("--out", type=Path, help="write executed copies into this folder instead of in place")
+    p.add_argument("--out", type=Path,
+                   help="write executed copies into this folder instead of in place")
     p.add_argument("--kernel", default="python3", help="kernel name (default python3)")
+    p.add_argument("--timings", type=Path,
+                   help="timings file (default: timings.json beside the executed notebooks)")
     args = p.parse_args(argv)
     os.environ.pop("NST_TEACH_FAST", None)
     if not args.device_any:
-        os.environ["CUDA_VISIBLE_DEVICES"] = ""  # committed outputs are CPU runs, the same for every reader
+        # committed outputs are CPU runs, the same for every reader
+        os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    device = "gpus-visible" if args.device_any else "cpu"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
+    entries = {}
     for path in args.paths:
-        seconds = execute(path, args.out / path.name if args.out else path, args.kernel)
-        print(f"{path}: executed in {seconds:.0f} s", flush=True)
+        nb, seconds, memory = execute(path, args.kernel)
+        entries[path.name] = record(nb, path.name, seconds, memory, device)
+        nbformat.write(nb, args.out / path.name if args.out else path)
+        print(f"{path}: executed in {seconds:.0f} s, kernel peak {memory} MiB", flush=True)
+    timings = args.timings or (args.out or args.paths[0].parent) / "timings.json"
+    update_timings(timings, entries)
+    print(f"timings: {timings}")
     return 0
 
 

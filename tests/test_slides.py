@@ -205,3 +205,77 @@ def test_make_slides_target_uses_the_script():
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^slides:", makefile, flags=re.M)
     assert "scripts/export_slides.py" in makefile
+
+
+class Pictures(HTMLParser):
+    """The alt attribute of every <img>, in document order (None where it has none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.alts: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.alts.append(dict(attrs).get("alt"))
+
+
+def picture_alts(html: str) -> list[str | None]:
+    parser = Pictures()
+    parser.feed(html)
+    return parser.alts
+
+
+def figure_cell(source: str, pictures: int = 1, metadata=None, output_metadata=None):
+    """A code cell with `pictures` PNG outputs (tiny, not real PNGs: only the markup is read)."""
+    cell = nbformat.v4.new_code_cell(source, metadata={"slideshow": {"slide_type": "slide"},
+                                                       **(metadata or {})})
+    png = base64.b64encode(b"\x89PNG\r\n\x1a\n").decode()
+    data = {"image/png": png, "text/plain": "<Figure>"}
+    cell.outputs = [nbformat.v4.new_output("display_data", data=data,
+                                           metadata=output_metadata or {})
+                    for _ in range(pictures)]
+    return cell
+
+
+def alt_notebook(tmp_path):
+    """Each way of giving alt text (docstring of scripts/export_slides.py), and none, in order."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        figure_cell("plt.plot(x)", metadata={"alt": 'Loss falling from 10^6 to 10^2 & "flat"'}),
+        figure_cell("show(a)\nshow(b)", pictures=2, metadata={"alt": ["First: a", "Second: b"]}),
+        figure_cell("# alt: Three heatmaps side by side\nshow(a)\nshow(b)", pictures=2),
+        figure_cell("display(fig)",
+                    output_metadata={"image/png": {"title": "Gram matrix of relu2_1"}}),
+        figure_cell("plt.imshow(x)"),
+    ]
+    path = tmp_path / "98_alt.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+ALTS = ['Loss falling from 10^6 to 10^2 & "flat"', "First: a", "Second: b",
+        "Three heatmaps side by side", "Three heatmaps side by side", "Gram matrix of relu2_1",
+        export_slides.NO_ALT]
+
+
+def test_slides_carry_each_pictures_alt_text(tmp_path):
+    (deck,) = export_slides.export([alt_notebook(tmp_path)], tmp_path / "out")
+    html = deck.read_text(encoding="utf-8")
+    assert picture_alts(html) == ALTS  # quotes and & escaped, or the parser would see other text
+    slide_text, _ = slide_and_notes_text(html)
+    assert "# alt:" not in slide_text and "show(a)" in slide_text  # the comment takes no room
+
+
+def test_html_pages_carry_each_pictures_alt_text(tmp_path):
+    (page,) = export_slides.export_html([alt_notebook(tmp_path)], tmp_path / "out")
+    html = page.read_text(encoding="utf-8")
+    assert picture_alts(html) == ALTS
+    assert not [url for url in references(html).loaded if REMOTE.match(url)]
+    assert (tmp_path / "out" / "mathjax" / "MathJax.js").is_file()
+
+
+def test_decks_are_1280_by_720(decks):
+    out, written = decks
+    html = next(iter(written.values())).read_text(encoding="utf-8")
+    assert re.search(r"width:\s*1280,", html) and re.search(r"height:\s*720,", html)
+    assert (export_slides.DECK_WIDTH, export_slides.DECK_HEIGHT) == (1280, 720)
