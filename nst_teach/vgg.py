@@ -23,7 +23,7 @@ from torch import nn
 
 from .data import sha256
 
-# Paper name -> index in torchvision's ``vgg19().features``. ReLUs are not in-place here.
+# Paper name -> index in torchvision's ``vgg19().features``.
 _BLOCKS = [2, 2, 4, 4, 4]
 LAYER_INDEX: dict[str, int] = {}
 _i = 0
@@ -172,7 +172,7 @@ def _vgg19_features(pooling: str) -> nn.Sequential:
     for b, n in enumerate(_BLOCKS, start=1):
         c_out = min(64 * 2 ** (b - 1), 512)
         for _ in range(n):
-            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=False)]
+            layers += [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(inplace=True)]
             c_in = c_out
         layers.append(nn.MaxPool2d(2, 2) if pooling == "max" else nn.AvgPool2d(2, 2))
     return nn.Sequential(*layers)
@@ -212,10 +212,9 @@ class VGG19Features(nn.Module):
         out = {}
         for i in range(max(wanted) + 1):
             layer = self.features[i]
-            if isinstance(layer, nn.ReLU) and i - 1 not in wanted:
-                x = torch.relu_(x)  # in place saves a copy; a captured conv output (i - 1) keeps its values
-            else:
-                x = layer(x)
+            # The ReLUs work in place (no copy), except right after a captured convolution, whose
+            # output must keep its negative values.
+            x = torch.relu(x) if isinstance(layer, nn.ReLU) and i - 1 in wanted else layer(x)
             for name in wanted.get(i, ()):
                 out[name] = x
         return out
