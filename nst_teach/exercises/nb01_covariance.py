@@ -105,8 +105,10 @@ def check_data_with_covariance(fn) -> str:
     Z = _randn((V, n), seed=31, mean=0.5)
     L = torch.linalg.cholesky(target)
     Zc = _centred(Z)
-    W = torch.linalg.solve_triangular(torch.linalg.cholesky(_covariance(Z)), Zc, upper=False)
-    W_biased = torch.linalg.solve_triangular(torch.linalg.cholesky(Zc @ Zc.T / n), Zc, upper=False)
+    Z_white = torch.linalg.solve_triangular(torch.linalg.cholesky(_covariance(Z)), Zc,
+                                            upper=False)
+    Z_biased = torch.linalg.solve_triangular(torch.linalg.cholesky(Zc @ Zc.T / n), Zc,
+                                             upper=False)
     call = f"data_with_covariance(Z, target) for Z of shape ({V}, {n})"
     data = _tensor(_call(fn, Z, target, call=call), call)
     if data.shape != Z.shape:
@@ -117,14 +119,14 @@ def check_data_with_covariance(fn) -> str:
         ("your data's covariance is only close to the target: colouring raw random samples "
          "gives target covariance on average, not exactly. Whiten Z exactly first (centre it, "
          "then solve with the Cholesky factor of its own covariance).", _covariance(L @ Z)),
-        ("you coloured with the upper factor L^T: cov(L^T W) = L^T L, which is not the target. "
-         "Use the lower factor L = torch.linalg.cholesky(target), so that L L^T = target.",
-         _covariance(L.T @ W)),
+        ("you coloured with the upper factor L^T: cov(L^T Z_white) = L^T L, which is not the "
+         "target. Use the lower factor L = torch.linalg.cholesky(target), so that L L^T = target.",
+         _covariance(L.T @ Z_white)),
         ("you multiplied by the target itself: the covariance becomes target @ target^T. "
          "Multiply by its Cholesky factor L (a 'square root': L L^T = target).",
-         _covariance(target @ W)),
+         _covariance(target @ Z_white)),
         (f"your covariance is n/(n-1) = {n / (n - 1):.3f} times the target: you whitened with the "
-         "1/n covariance; use the 1/(n-1) one (nt.covariance).", _covariance(L @ W_biased)),
+         "1/n covariance; use the 1/(n-1) one (nt.covariance).", _covariance(L @ Z_biased)),
     ]
 
     def explain(got):

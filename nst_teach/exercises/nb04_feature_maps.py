@@ -1,4 +1,4 @@
-"""Checkers of notebook 04 (feature maps): 04.1 flatten_by_hand, (C, H, W) -> (C, H*W), and
+"""Checkers of notebook 04 (feature maps): 04.1 flatten_by_hand, (N, H, W) -> F (N, H*W), and
 04.2 feature_shape, the layer table's shapes."""
 
 from __future__ import annotations
@@ -10,36 +10,38 @@ from .core import CheckFailed, _call, _compare, _randn, _shape, _tensor, exercis
 
 @exercise("04.1", "flatten_by_hand")
 def check_flatten_by_hand(fn) -> str:
-    """Exercise 04.1: fn(F) for a feature map F (C, H, W) -> M (C, H*W), channel by channel."""
-    for seed, (C, H, W) in ((91, (3, 4, 5)), (92, (2, 3, 7))):
-        F = _randn((C, H, W), seed=seed)
-        call = f"flatten_by_hand(F) for F of shape ({C}, {H}, {W})"
+    """Exercise 04.1: fn(maps) for feature maps (N, H, W) -> F (N, H*W), channel by channel."""
+    for seed, (N, H, W) in ((91, (3, 4, 5)), (92, (2, 3, 7))):
+        maps = _randn((N, H, W), seed=seed)
+        call = f"flatten_by_hand(maps) for maps of shape ({N}, {H}, {W})"
         wrong = [
-            (f"you reshaped F to (H*W, C) = ({H * W}, {C}) and transposed: that mixes channels and "
-             "positions. F.reshape(C, H*W) keeps each channel in its own row.",
-             F.reshape(H * W, C).T),
+            (f"you reshaped the maps to (H*W, N) = ({H * W}, {N}) and transposed: that mixes "
+             "channels and positions. maps.reshape(N, H*W) keeps each channel in its own row.",
+             maps.reshape(H * W, N).T),
             ("you read each channel column by column (position x*H + y); read it line by line, "
-             "position y*W + x, as F.reshape(C, H*W) and nt.flatten_features do.",
-             F.transpose(1, 2).reshape(C, H * W)),
-            (f"you returned (H*W, C) = ({H * W}, {C}), one row per position: transposed. "
-             "The deck's 2-D map has one row per channel, (C, H*W).", F.reshape(C, H * W).T),
-            (f"you reshaped F straight to (H*W, C) = ({H * W}, {C}): one row per position, with "
-             "channels and positions mixed. Use F.reshape(C, H*W).", F.reshape(H * W, C)),
+             "position y*W + x, as maps.reshape(N, H*W) and nt.flatten_features do.",
+             maps.transpose(1, 2).reshape(N, H * W)),
+            (f"you returned (H*W, N) = ({H * W}, {N}), one row per position: transposed. "
+             "The deck's 2-D map F has one row per channel, (N, H*W).",
+             maps.reshape(N, H * W).T),
+            (f"you reshaped the maps straight to (H*W, N) = ({H * W}, {N}): one row per position, "
+             "with channels and positions mixed. Use maps.reshape(N, H*W).",
+             maps.reshape(H * W, N)),
             ("you flattened everything into one vector; keep one row per channel: "
-             "F.reshape(C, H*W).", F.reshape(-1)),
-            ("you kept a batch dimension: for F of shape (C, H, W) return (C, H*W).",
-             F.reshape(1, C, H * W)),
-            (f"you merged the channels with the rows: (C*H, W) = ({C * H}, {W}). Keep the channels "
-             "apart and merge H and W: F.reshape(C, H*W).", F.reshape(C * H, W)),
+             "maps.reshape(N, H*W).", maps.reshape(-1)),
+            ("you kept a batch dimension: for maps of shape (N, H, W) return (N, H*W).",
+             maps.reshape(1, N, H * W)),
+            (f"you merged the channels with the rows: (N*H, W) = ({N * H}, {W}). Keep the channels "
+             "apart and merge H and W: maps.reshape(N, H*W).", maps.reshape(N * H, W)),
         ]
-        _compare(_call(fn, F, call=call), F.reshape(C, H * W), call, wrong)
-    return "flatten_by_hand matches nt.flatten_features: (C, H, W) -> (C, H*W), channel by channel."
+        _compare(_call(fn, maps, call=call), maps.reshape(N, H * W), call, wrong)
+    return "flatten_by_hand matches nt.flatten_features: (N, H, W) -> F (N, H*W), channel by channel."
 
 
 def _vgg_shape(name: str, height: int, width: int, *, own_pool: bool = False,
                pool_before: bool = False, cap: bool = True, ceil: bool = False,
                swap: bool = False) -> tuple[int, int, int]:
-    """(C, h, w) of a VGG19 layer for a height x width image; the keywords make typical mistakes."""
+    """(N, h, w) of a VGG19 layer for a height x width image; the keywords make typical mistakes."""
     block = int(name[4])
     channels = 64 * 2 ** (block - 1)
     channels = min(channels, 512) if cap else channels
@@ -56,7 +58,7 @@ def _vgg_shape(name: str, height: int, width: int, *, own_pool: bool = False,
 
 @exercise("04.2", "feature_shape")
 def check_feature_shape(fn) -> str:
-    """Exercise 04.2: fn(name, height, width) -> (C, h, w) of that VGG19 layer, from the rules."""
+    """Exercise 04.2: fn(name, height, width) -> (N, h, w) of that VGG19 layer, from the rules."""
     from ..vgg import LAYER_NAMES
 
     height, width = 100, 75  # odd sizes: pooling rounds down
@@ -66,10 +68,10 @@ def check_feature_shape(fn) -> str:
         got = _tensor(_call(fn, name, height, width, call=call), call)
         if got.shape != (3,):
             hints = {(4,): " without the batch dimension",
-                     (2,): ": the channels C first, then h and w"}
+                     (2,): ": the channels N first, then h and w"}
             hint = hints.get(tuple(got.shape), "")
             raise CheckFailed(f"{call} returned {_shape(got)}; "
-                              f"return three numbers (C, h, w){hint}.")
+                              f"return three numbers (N, h, w){hint}.")
         rows.append(got)
     got = torch.stack(rows)
 
@@ -86,7 +88,7 @@ def check_feature_shape(fn) -> str:
          table(cap=False)),
         ("MaxPool2d(2, 2) drops an odd last row or column: round down (height // 2), not up.",
          table(ceil=True)),
-        ("you swapped height and width: return (C, h, w), the height first, as PyTorch does.",
+        ("you swapped height and width: return (N, h, w), the height first, as PyTorch does.",
          table(swap=True)),
     ]
     expected = table()
