@@ -329,10 +329,10 @@ def test_pearson_r_accepts_right_answers(answer):
 @pytest.mark.parametrize(
     "answer, words",
     [
-        (lambda M: M.T @ M, "M^T M"),
+        (lambda M: M.T @ M, "F^T F"),
         (lambda M: M * M, "element by element"),
-        (lambda M: M @ M.T / M.shape[1], "divided by n"),
-        (lambda M: centred(M) @ centred(M).T, "centred M"),
+        (lambda M: M @ M.T / M.shape[1], "divided by M"),
+        (lambda M: centred(M) @ centred(M).T, "centred F"),
     ],
 )
 def test_gram_by_hand_names_the_mistake(answer, words):
@@ -362,7 +362,7 @@ def flat(F):
         (lambda F: flat(F) @ flat(F).T / (F.shape[1] * F.shape[2] - 1), "H*W - 1"),
         (lambda F: F.reshape(-1, F.shape[0]).T @ F.reshape(-1, F.shape[0]) / 20, "mixes channels and positions"),
         (lambda F: flat(F).T @ flat(F) / 20, "positions by positions"),
-        (lambda F: F @ F.transpose(1, 2) / 20, "flatten F (C, H, W) into M"),
+        (lambda F: F @ F.transpose(1, 2) / 20, "flatten the maps (N, H, W) into F"),
         (lambda F: (flat(F) @ flat(F).T / 20)[None], "batch dimension"),
     ],
 )

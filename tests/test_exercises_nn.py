@@ -57,7 +57,7 @@ def test_04_1_flatten_right_answers():
         (lambda F: F.reshape(-1, F.shape[0]), ["one row per position"]),
         (lambda F: F.flatten(), ["one vector"]),
         (lambda F: F.reshape(1, F.shape[0], -1), ["batch dimension"]),
-        (lambda F: F.reshape(F.shape[0] * F.shape[1], -1), ["(C*H, W)"]),
+        (lambda F: F.reshape(F.shape[0] * F.shape[1], -1), ["(N*H, W)"]),
         (lambda F: F.reshape(3, 20), ["raised"]),  # hard-coded for the first test map only
         (lambda F: None, ["return"]),
     ],
