@@ -11,9 +11,19 @@ called once per evaluation (tests/test_lbfgs.py checks this), with two differenc
   passes over the stored pairs, as the two-loop does, but as two matrix products instead of 4m
   small vector operations (each one a kernel launch on a GPU).
 
-A pair with too little curvature (s.y <= 1e-10) is kept but switched off, which gives the same
-direction as skipping it (torch skips it; deciding which needs the GPU's answer). It then takes a
-slot of the history, so the two differ once the history is full and a pair has been switched off.
+A pair with too little curvature (s.y <= 1e-10 |s| |y|) is kept but switched off, which gives the
+same direction as skipping it (torch skips s.y <= 1e-10; deciding which needs the GPU's answer). It
+then takes a slot of the history, so the two differ once the history is full and a pair has been
+switched off. The test is relative, so that the loss's scale does not matter.
+
+Two additions for images (both off by default, on in ``stylize``):
+- ``bounds=(low, high)``: every step is projected into the box, so each iterate is a valid image;
+  a value at a bound that the gradient pushes further out is left out of the direction.
+- ``max_move``: no value changes by more than this in one step. ``first_move``: the first step,
+  steepest descent, changes the largest value by exactly this much (default: max_move). torch's
+  first step, min(1, 1/|g|_1), depends on the loss's scale (a tiny loss gives a tiny step), and
+  the curvature it measures over that step made an unlimited second step overshoot to a loss up
+  to 10^17 times the first.
 """
 
 from __future__ import annotations
@@ -25,10 +35,12 @@ class LBFGS:
     """Limited-memory BFGS on one tensor; ``step(closure)`` makes exactly one evaluation.
 
     closure() must compute the loss, call ``backward()`` and return the loss. The first step is
-    steepest descent of length min(1, 1/|g|_1) * lr, as in torch; later steps move by lr * H g.
+    steepest descent of length min(1, 1/|g|_1) * lr, as in torch (or max_move long); later steps
+    move by lr * H g (shortened to max_move). bounds: (low, high), broadcastable to the tensor.
     """
 
-    def __init__(self, params, lr: float = 1.0, history_size: int = 100):
+    def __init__(self, params, lr: float = 1.0, history_size: int = 100, bounds=None, max_move: float | None = None,
+                 first_move: float | None = None, adapt: bool = False, precondition=None):
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         if len(params) != 1:
             raise ValueError(f"this LBFGS optimises one tensor, got {len(params)}")
@@ -45,6 +57,17 @@ class LBFGS:
         self._Sg = self._Yg = None  # s_i.g and y_i.g for the latest gradient, by slot
         self.g_prev = None
         self.s = None  # the last move
+        # (low, high): every step is projected into the box
+        self.bounds = None if bounds is None else tuple(torch.as_tensor(b, dtype=self.x.dtype, device=self.x.device) for b in bounds)
+        self.max_move = max_move  # the largest change of any value in one step (None: no limit)
+        self.first_move = first_move if first_move is not None else max_move  # the first step's largest change
+        # adapt: the limit shrinks 4x after a step that raised the loss and doubles (up to 1) after a
+        # limited step that lowered it: a trust region on the largest change, with no extra evaluation.
+        self.adapt, self.radius, self.last_loss, self.limited = adapt, None, None, None
+        self.precondition = precondition  # P: v -> P v, symmetric positive definite; H0 = gamma * P
+        for name, value in (("max_move", max_move), ("first_move", self.first_move)):
+            if value is not None and not value > 0:
+                raise ValueError(f"{name} must be positive, got {value}")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         if set_to_none or self.x.grad is None:
@@ -59,15 +82,53 @@ class LBFGS:
         if self.x.grad is None:
             raise RuntimeError("LBFGS.step: the closure must call backward() on the loss")
         g = self.x.grad.detach().reshape(-1).clone()
-        if self.s is None:
-            step_length = torch.clamp(g.abs().sum().reciprocal(), max=1.0) * self.lr
-            self.s = g.neg().mul_(step_length)
+        self._adapt_radius(loss)
+        free = None if self.bounds is None else self._free(g)
+        g_dir = g if free is None else torch.where(free, g, 0.0)
+        if self.s is None:  # steepest descent
+            move = g_dir.neg().mul_(self._first_step_length(g_dir))
         else:
-            self._remember(self.s, g - self.g_prev, g)
-            self.s = self._direction(g).mul_(-self.lr)
+            self._remember(self.s, g - self.g_prev, g_dir)
+            move = self._direction(g_dir).mul_(-self.lr)
+        if free is not None:
+            move = torch.where(free, move, 0.0)
+        if self.max_move is not None:  # shorten, keeping the direction
+            limit = self.radius if self.radius is not None else self.max_move
+            factor = limit / move.abs().amax().clamp(min=1e-30)
+            self.limited = factor < 1
+            move.mul_(torch.clamp(factor, max=1.0))
         self.g_prev = g
-        self.x.add_(self.s.view_as(self.x))
+        before = self.x.detach().clone() if self.bounds is not None else None
+        self.x.add_(move.view_as(self.x))
+        if self.bounds is not None:  # project into the box; the pair remembers the move actually made
+            self.x.clamp_(*self.bounds)
+            move = (self.x.detach() - before).reshape(-1)
+        self.s = move
         return loss
+
+    def _adapt_radius(self, loss) -> None:
+        """The step limit for the next move, from this evaluation's loss and the last one (kept on the device)."""
+        if not self.adapt or self.max_move is None:
+            return
+        loss = torch.as_tensor(loss, device=self.x.device).detach().double()
+        if self.radius is None:
+            self.radius = torch.tensor(float(self.max_move), dtype=torch.float64, device=self.x.device)
+        elif self.last_loss is not None:
+            grown = torch.where(self.limited, torch.clamp(self.radius * 2, max=1.0), self.radius)
+            self.radius = torch.where(loss > self.last_loss, self.radius / 4, grown)
+        self.last_loss = loss
+
+    def _first_step_length(self, g: torch.Tensor) -> torch.Tensor:
+        """torch's min(1, 1/|g|_1) * lr, or first_move / |g|_inf so that the largest change is first_move."""
+        if self.first_move is None:
+            return torch.clamp(g.abs().sum().reciprocal(), max=1.0) * self.lr
+        return self.first_move / g.abs().amax().clamp(min=1e-30)
+
+    def _free(self, g: torch.Tensor) -> torch.Tensor:
+        """Which values may move: not those at a bound that the gradient pushes further out."""
+        low, high = (torch.broadcast_to(b, self.x.shape).reshape(-1) for b in self.bounds)
+        x = self.x.detach().reshape(-1)
+        return ~(((x <= low) & (g > 0)) | ((x >= high) & (g < 0)))
 
     @torch.no_grad()
     def backtrack(self, factor: float = 0.1) -> None:
@@ -96,16 +157,22 @@ class LBFGS:
         # kept in the history would turn even a zero weight into NaN (0 * inf).
         self.pairs[j, 0] = torch.where(torch.isfinite(s).all(), s, 0.0)
         self.pairs[j, 1] = torch.where(torch.isfinite(y).all(), y, 0.0)
-        # One product over the history: (s_i.y, s_i.g, y_i.y, y_i.g) for every stored pair i.
-        # (A (N, 2) right-hand side made CPU BLAS four times slower than this (2, N) one.)
-        dots = (torch.stack((y, g)) @ self.pairs[: self.used].reshape(2 * self.used, -1).T).double()
-        dots = dots.T.reshape(self.used, 2, 2)
+        # One product over the history: (s_i.y, s_i.g, y_i.Py, y_i.Pg) for every stored pair i
+        # (P = I without a preconditioner: then Py = y, Pg = g and two rows do).
+        # (An (N, k) right-hand side made CPU BLAS four times slower than this (k, N) one.)
+        P = self.precondition
+        rows = (y, g) if P is None else (y, g, P(y), P(g))
+        dots = (torch.stack(rows) @ self.pairs[: self.used].reshape(2 * self.used, -1).T).double()
+        dots = dots.T.reshape(self.used, 2, len(rows))
+        Py, Pg = (0, 1) if P is None else (2, 3)
         self.SY[: self.used, j] = dots[:, 0, 0]
-        self.YY[: self.used, j] = dots[:, 1, 0]
-        self.YY[j, : self.used] = dots[:, 1, 0]
-        self._Sg, self._Yg = dots[:, 0, 1], dots[:, 1, 1]
+        self.YY[: self.used, j] = dots[:, 1, Py]  # y_i . P y_j
+        self.YY[j, : self.used] = dots[:, 1, Py]
+        self._Sg, self._Yg = dots[:, 0, 1], dots[:, 1, Pg]
         ys, yy = self.SY[j, j], self.YY[j, j]
-        good = (ys > 1e-10) & torch.isfinite(ys) & torch.isfinite(yy)  # float32 products can overflow
+        ss = self.pairs[j, 0].double().square().sum()
+        # enough curvature relative to the pair's own size; float32 products can overflow
+        good = (ys > 1e-10 * torch.sqrt(ss * yy)) & torch.isfinite(ys) & torch.isfinite(yy)
         self.on[j] = good.double()
         self.gamma = torch.where(good, ys / yy, self.gamma)
 
@@ -125,7 +192,12 @@ class LBFGS:
         gamma = self.gamma
         u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R^-1 S^T g
         v = D[:, None] * u + gamma * (YY @ u) - gamma * b[:, None]
-        p = torch.linalg.solve_triangular(R.T, v, upper=False)  # R^-T ((D + gamma Y^T Y) R^-1 a - gamma b)
-        coef = torch.stack((p[:, 0], -gamma * u[:, 0]), dim=1)  # weights of s_i and y_i, by age
-        coef = torch.roll(coef, oldest, 0).to(g.dtype).reshape(-1)
-        return (coef @ self.pairs[:k].reshape(2 * k, -1)).add_(g * gamma.to(g.dtype))
+        p = torch.linalg.solve_triangular(R.T, v, upper=False)  # R^-T ((D + gamma Y^T P Y) R^-1 a - gamma Y^T P g)
+        if self.precondition is None:  # H g = gamma g + S p - gamma Y u
+            coef = torch.stack((p[:, 0], -gamma * u[:, 0]), dim=1)  # weights of s_i and y_i, by age
+            coef = torch.roll(coef, oldest, 0).to(g.dtype).reshape(-1)
+            return (coef @ self.pairs[:k].reshape(2 * k, -1)).add_(g * gamma.to(g.dtype))
+        # H g = gamma P (g - Y u) + S p, with H0 = gamma P
+        p_, u_ = (torch.roll(c[:, 0], oldest, 0).to(g.dtype) for c in (p, u))
+        w = g - u_ @ self.pairs[:k, 1]
+        return self.precondition(w).mul_(gamma.to(g.dtype)).add_(p_ @ self.pairs[:k, 0])

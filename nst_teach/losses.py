@@ -89,7 +89,8 @@ def paper_content_loss(target: torch.Tensor, content: torch.Tensor) -> torch.Ten
 def paper_style_loss(target_features: Mapping[str, torch.Tensor], style_grams: Mapping[str, torch.Tensor], weights=None) -> torch.Tensor:
     """The paper's eqs. 4-5: sum_l w_l * 1/(4 N_l^2 M_l^2) * sum (G_l - A_l)^2, G = F F^T unnormalised.
 
-    style_grams: {layer: A_l (B or 1, N, N)} from ``style_targets(..., normalize="none")``.
+    style_grams: {layer: A_l (B or 1, N, N)}, F F^T of the style image, from ``style_targets(..., normalize="none")``
+    when the style image has the target's size (else scaled to the target's M_l positions).
     """
     w = layer_weights(style_grams.keys(), weights)
     total = None

@@ -22,9 +22,21 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as nnf
 
 from .lbfgs import LBFGS
 
+# L-BFGS for images (make_optimizer), each choice measured in benchmarks/README.md:
+# - MAX_MOVE: the largest change of any pixel in one step at first, in [0, 1] units; the limit then
+#   adapts as a trust region (nst_teach.lbfgs: quartered after a step that raised the loss, doubled
+#   after a cut step that lowered it). Without a limit, steps of 100x the pixel range were
+#   projected back onto the box, and one pair's final loss was 1.9x the tutorial loop's.
+# - FIRST_MOVE: the first step, steepest descent, changes the largest pixel by this much.
+# - PYRAMID_*: the starting curvature's preconditioner (pyramid_smoothing).
+MAX_MOVE = 0.05
+FIRST_MOVE = 1e-3  # a probe: a loss that is tiny next to the content term's curvature is not thrown far
+PYRAMID_LEVELS = 4
+PYRAMID_WEIGHT = 2.0
 # Healthy runs' bumps stay under 10x the last accepted loss; a step that lands beyond BLOWUP x is
 # taken back, at most MAX_BACKTRACKS times in a row.
 MAX_BACKTRACKS = 5
@@ -39,6 +51,7 @@ class Run:
     history: list[dict[str, float]] = field(default_factory=list)  # one record per evaluation
     best: torch.Tensor | None = None  # the target with the lowest accepted loss so far
     best_loss: float = math.inf
+    best_losses: dict[str, float] = field(default_factory=dict)  # the best target's record: its losses
     last_accepted: float = math.inf  # the loss a blow-up is measured against
     backtracks: int = 0  # shorter steps tried in a row
     stop_reason: str = "completed"
@@ -60,28 +73,54 @@ class _Stop(Exception):
         self.reason = reason
 
 
-def make_optimizer(target: torch.Tensor, name: str, lr: float | None, lbfgs_history: int, pixel_step: float):
-    """L-BFGS (no line search, one evaluation per step) or Adam; ``pixel_step``: one [0, 1] unit in target units."""
+def make_optimizer(target: torch.Tensor, name: str, lr: float | None, lbfgs_history: int):
+    """L-BFGS for images (see the module docstring) or Adam (lr in pixel units of [0, 1])."""
     if name == "lbfgs":
-        return LBFGS([target], lr=1.0, history_size=lbfgs_history)
-    # lr is in image units ([0, 1] pixels); Adam's steps are in the target's units.
-    return torch.optim.Adam([target], lr=(lr or 0.02) * pixel_step)
+        return LBFGS([target], lr=1.0, history_size=lbfgs_history, bounds=(0.0, 1.0), max_move=MAX_MOVE,
+                     first_move=FIRST_MOVE, adapt=True, precondition=pyramid_smoothing(target.shape))
+    return torch.optim.Adam([target], lr=lr or 0.02)
+
+
+def pyramid_smoothing(shape, levels: int = PYRAMID_LEVELS, weight: float = PYRAMID_WEIGHT):
+    """P v = v + sum_l weight^l * (v averaged over 2^l x 2^l blocks, spread back), l = 1 .. levels.
+
+    For L-BFGS's starting curvature H0 = gamma P: each coarser scale of the image gets a longer
+    step than its finest detail, where the style loss's curvature is largest. P is symmetric and
+    positive definite (each term is a block average), so H0 is a valid L-BFGS start.
+    """
+    height, width = shape[-2:]
+
+    def P(v: torch.Tensor) -> torch.Tensor:
+        image = v.view(shape)
+        out = image.clone()
+        for level in range(1, levels + 1):
+            k = 2**level
+            if min(height, width) < k:
+                break
+            blocks = nnf.avg_pool2d(image, k, ceil_mode=True, count_include_pad=False)
+            out += weight**level * nnf.interpolate(blocks, scale_factor=k, mode="nearest")[..., :height, :width]
+        return out.reshape(-1)
+
+    return P
 
 
 def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals: int,
-             to_image: Callable, callback=None, bar=None, cuda_graphs: bool = False) -> Run:
-    """Minimise ``loss_terms(target)[3]`` over the target's values for ``max_evals`` evaluations.
+             callback=None, bar=None, cuda_graphs: bool = False) -> Run:
+    """Minimise ``loss_terms(target)[3]`` over the target image's pixels for ``max_evals`` evaluations.
 
+    target: (1, 3, H, W) in [0, 1], a leaf that requires grad; it stays in [0, 1].
     loss_terms(target) -> (content, style, tv, total) as one tensor, total differentiable.
-    to_image(target) -> the (1, 3, H, W) picture in [0, 1] that the callback is shown.
     Returns the Run: its history, its best target and why it stopped.
     """
     run = Run(best=target.detach().clone())
-    closure = _closure(run, loss_terms, target, optimizer, max_evals, to_image, callback, bar, cuda_graphs)
+    closure = _closure(run, loss_terms, target, optimizer, max_evals, callback, bar, cuda_graphs)
     try:
         while True:  # until the closure raises _Stop: budget spent, callback, or no way forward
             try:
                 optimizer.step(closure)
+                if not isinstance(optimizer, LBFGS):  # L-BFGS projects its own steps
+                    with torch.no_grad():
+                        target.clamp_(0, 1)
                 run.backtracks = 0
             except _Rejected as rejection:
                 _shorter_step(run, optimizer, rejection.ratio)
@@ -101,7 +140,7 @@ def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals
     return run
 
 
-def _closure(run: Run, loss_terms, target, optimizer, max_evals, to_image, callback, bar, cuda_graphs):
+def _closure(run: Run, loss_terms, target, optimizer, max_evals, callback, bar, cuda_graphs):
     """The function the optimiser calls: one evaluation (forward, losses, backward), recorded."""
     use_graph = cuda_graphs and target.device.type == "cuda"
     graphed = []  # the evaluation recorded once as a CUDA graph, replayed after
@@ -124,13 +163,13 @@ def _closure(run: Run, loss_terms, target, optimizer, max_evals, to_image, callb
         # One read of the four numbers, after the backward pass is queued: on a GPU the CPU waits
         # once per evaluation.
         *values, grad_finite = torch.cat((out, target.grad.isfinite().all().reshape(1))).tolist()
-        _record(run, dict(zip(LOSS_NAMES, values, strict=True)), grad_finite, target, optimizer, to_image, callback, bar)
+        _record(run, dict(zip(LOSS_NAMES, values, strict=True)), grad_finite, target, optimizer, callback, bar)
         return out[3]
 
     return closure
 
 
-def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, to_image, callback, bar) -> None:
+def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, callback, bar) -> None:
     """Count the evaluation, keep the best target, show the callback; raise _Rejected for an unusable one."""
     run.history.append(losses)  # every evaluation counts, a rejected one too
     if bar is not None:
@@ -143,10 +182,10 @@ def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, to_ima
     if not rejected:
         run.last_accepted = total
         if total < run.best_loss:
-            run.best_loss, run.best = total, target.detach().clone()
+            run.best_loss, run.best, run.best_losses = total, target.detach().clone(), losses
     # The callback sees every evaluation; for a rejected one, the best image so far.
     shown = run.best if rejected else target.detach()
-    if callback is not None and callback(len(run.history), to_image(shown).clamp(0, 1), losses):
+    if callback is not None and callback(len(run.history), shown.clone(), losses):  # a copy the callback may keep
         raise _Stop("stopped by callback")
     if rejected:
         raise _Rejected(ratio)

@@ -64,7 +64,7 @@ class Settings:
     """The options of one style-transfer run, checked when made (a ValueError says what is wrong)."""
 
     alpha: float = option(None, "content weight α (default: 1; with paper, 1e-3)", kind="weight")
-    beta: float = option(None, "style weight β (default: 1e-3; with paper, 1, so that α/β is the paper's ratio)", kind="weight")
+    beta: float = option(None, "style weight β (default: 10; with paper, 1, so that α/β is the paper's ratio)", kind="weight")
     tv_weight: float = option(0.0, "total-variation weight, smooths noise", kind="weight")
     content_layers: tuple[str, ...] = option(CONTENT_LAYERS, "paper layer names for the content loss", kind="layers")
     style_layers: tuple[str, ...] = option(STYLE_LAYERS, "paper layer names for the style loss", kind="layers")
@@ -82,18 +82,18 @@ class Settings:
     device: object = option(None, "cuda, mps or cpu (default: the best present)", kind="str")
     weights: str = option("caffe", "VGG19 weights: caffe = original, bundled, offline; torchvision = downloaded once; random = seeded", choices=WEIGHTS)
     pooling: str = option(None, "pooling layers (default: max; with paper, avg)", choices=POOLING)
-    normalize: bool = option(None, "the network normalised as in the paper: each filter's mean activation 1 (default: off; on with paper)", flag=None)
+    normalize: bool = option(None, "the network normalised as in the paper, each filter's mean activation 1 (default: on for the caffe weights)", flag=None)
     paper: bool = option(False, "the paper's method as printed: normalised network, average pooling, white-noise start, "
                          "1/2 sum content loss on relu4_2, E_l style loss on relu1_1 ... relu5_1 with w_l = 1/5; "
                          "alpha/beta is the paper's ratio", kind="flag")
-    lbfgs_history: int = option(100, "pairs the L-BFGS optimiser remembers", kind="count")
+    lbfgs_history: int = option(20, "pairs the L-BFGS optimiser remembers", kind="count")
     cuda_graphs: bool = option(False, "on CUDA, record one evaluation as a CUDA graph and replay it", flag=None)
 
     def __post_init__(self):
         for f in fields(self):
             checked = _check(f, getattr(self, f.name))
             object.__setattr__(self, f.name, checked)
-        for name, value in _mode_defaults(self.paper).items():  # options left at None take the mode's default
+        for name, value in _mode_defaults(self.paper, self.weights).items():  # options left at None: the mode's default
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
         if self.alpha == self.beta == self.tv_weight == 0:
@@ -132,11 +132,15 @@ class Settings:
         return out
 
 
-def _mode_defaults(paper: bool) -> dict:
-    """The defaults that differ between the everyday settings and the paper's method (Gatys et al. 2015)."""
+def _mode_defaults(paper: bool, weights: str) -> dict:
+    """The defaults that differ between the everyday settings and the paper's method (Gatys et al. 2015).
+
+    Both use the normalised network (its factors for the caffe weights ship with the package; other
+    weights are calibrated on first use, so the everyday default leaves them as they are).
+    """
     if paper:
         return dict(alpha=1e-3, beta=1.0, init="noise", pooling="avg", normalize=True)
-    return dict(alpha=1.0, beta=1e-3, init="content", pooling="max", normalize=False)
+    return dict(alpha=1.0, beta=10.0, init="content", pooling="max", normalize=weights == "caffe")
 
 
 def _check(f, value):

@@ -7,8 +7,10 @@ beta * style MSE (+ tv) -> back-propagate into the target image's pixels, repeat
 ``stylize`` reads in those steps; ``paint`` is the algorithm at one size, ``coarse_to_fine`` runs
 it at growing sizes, and the loop itself (budget, safeguards, callback) is ``nst_teach.optimize``.
 
-The image is optimised in the network's own input space (for the Caffe weights: BGR, 0-255, mean
-subtracted), where the optimiser's steps are in the units the network sees.
+The target is the image itself, pixels in [0, 1]; the loss passes it through the network's own
+preprocessing. L-BFGS keeps every iterate inside [0, 1] (``nst_teach.lbfgs``: bounds, max_move),
+so the loss recorded for each evaluation is the loss of a valid image, and the image returned is
+the one whose loss is reported.
 L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style: measured
 at 96 px on three image pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss
 tenfold against 8-15 without, and reached the same loss after 150. Its history holds 100 pairs:
@@ -63,6 +65,7 @@ class Result:
     stop_reason: str
     seconds: float
     settings: dict = field(default_factory=dict)
+    losses: dict[str, float] = field(default_factory=dict)  # the returned image's: its best evaluation
 
     @property
     def evals(self) -> int:
@@ -71,13 +74,12 @@ class Result:
 
     def manifest(self) -> dict:
         """Everything needed to reproduce and judge the run, as plain JSON-able values."""
-        final = next((h for h in reversed(self.history) if math.isfinite(h["total"])), {})
         return {
             "nst_teach_version": __version__,
             "settings": self.settings,
             "evaluations": self.evals,
             "stop_reason": self.stop_reason,
-            "final_losses": final,
+            "final_losses": self.losses,  # of the image returned (with preserve_color="luminance": its luminance)
             "seconds": round(self.seconds, 3),
             "image_size": list(self.image.shape[-2:]),
             "torch": torch.__version__,
@@ -132,7 +134,7 @@ def stylize(content, style, *, model: VGG19Features | None = None, callback=None
               "style_weights": style_weights, "weights": model.weights, "weights_sha256": model.weights_sha256,
               "pooling": model.pooling, "normalize": model.normalized, "content": _describe(content), "style": [_describe(s) for s in styles], **extra}
     _warn_if_stopped_early(run.stop_reason)
-    return Result(image.cpu(), run.history, run.stop_reason, time.perf_counter() - started, record)
+    return Result(image.cpu(), run.history, run.stop_reason, time.perf_counter() - started, record, run.losses)
 
 
 @dataclass
@@ -142,6 +144,7 @@ class Painted:
     image: torch.Tensor
     history: list[dict[str, float]]
     stop_reason: str
+    losses: dict[str, float]  # the image's own losses: its evaluation in the history
 
 
 def paint(content_image, style_images, style_weights, settings: Settings, model, callback=None, progress=False,
@@ -154,17 +157,15 @@ def paint(content_image, style_images, style_weights, settings: Settings, model,
     content_image, style_images = prepare_images(content_image, style_images, settings)
     # 3. Compute the feature maps; 4. extract the targets: P (content), A (blended style Grams)
     P, A = extract_targets(model, content_image, style_images, style_weights, settings)
-    # 5. Make a trainable target image, in the network's input space
-    target = initial_target(content_image, style_images, settings, model, start)
+    # 5. Make a trainable target image: its pixels, in [0, 1], are what the optimiser changes
+    target = initial_target(content_image, style_images, settings, start)
     # 6.-8. The loss: alpha * contentMSE + beta * styleMSE (+ tv_weight * total variation)
     loss_terms = LossTerms(model, P, A, settings)
     # 9. Back-propagate into the target image, evaluation after evaluation
-    prep = model.preprocessing
-    optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history, prep.scale / min(prep.std))
-    run = optimize(loss_terms, target, optimizer, max_evals=settings.max_evals, to_image=prep.inverse,
-                   callback=callback, bar=_progress_bar(settings.max_evals) if progress else None,
-                   cuda_graphs=settings.cuda_graphs)
-    return Painted(prep.inverse(run.best).clamp(0, 1), run.history, run.stop_reason)
+    optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history)
+    run = optimize(loss_terms, target, optimizer, max_evals=settings.max_evals, callback=callback,
+                   bar=_progress_bar(settings.max_evals) if progress else None, cuda_graphs=settings.cuda_graphs)
+    return Painted(run.best, run.history, run.stop_reason, run.best_losses)
 
 
 def coarse_to_fine(content_image, style_images, style_weights, settings: Settings, model, callback=None, progress=False):
@@ -190,7 +191,7 @@ def coarse_to_fine(content_image, style_images, style_weights, settings: Setting
         history += [dict(h, size=level_size) for h in painted.history]
         if painted.stop_reason != "completed":
             break
-    return Painted(painted.image, history, painted.stop_reason), sizes, budgets
+    return Painted(painted.image, history, painted.stop_reason, painted.losses), sizes, budgets
 
 
 def blend_weights(styles: list, weights) -> list[float]:
@@ -235,14 +236,18 @@ def extract_targets(model, content_image, style_images, style_weights, settings:
     P = {k: v.detach() for k, v in model.extract(content_image, settings.content_layers).items()}
     # Blending Gram targets with weights that sum to one has the same gradient as summing the
     # weighted per-style losses, at the cost of one target per layer.
-    normalize = "none" if settings.paper else "hw"  # the paper's Grams are F F^T; ours are means over positions
-    grams = [style_targets(model.extract(s, settings.style_layers), normalize=normalize) for s in style_images]
+    grams = [style_targets(model.extract(s, settings.style_layers)) for s in style_images]  # F F^T / M_style
     A = {name: sum(w * g[name] for w, g in zip(style_weights, grams, strict=True)) for name in settings.style_layers}
+    if settings.paper:
+        # The paper's A_l = F F^T sums over positions, and its images had one size: here the style's
+        # Gram is scaled to the target's number of positions M_l, whatever the style image's size.
+        positions = {k: v.shape[-2] * v.shape[-1] for k, v in model.extract(content_image, settings.style_layers).items()}
+        A = {name: a * positions[name] for name, a in A.items()}
     return P, A
 
 
-def initial_target(content_image, style_images, settings: Settings, model, start=None) -> torch.Tensor:
-    """The trainable target image in the network's input space: a copy of start, the content, the style or noise."""
+def initial_target(content_image, style_images, settings: Settings, start=None) -> torch.Tensor:
+    """The trainable target image (1, 3, H, W) in [0, 1]: a copy of start, the content, the style or noise."""
     init = settings.init if start is None else start
     shape = content_image.shape[-2:]
     if isinstance(init, torch.Tensor):
@@ -255,7 +260,7 @@ def initial_target(content_image, style_images, settings: Settings, model, start
         image = nnf.interpolate(style_images[0], size=shape, mode="bilinear", align_corners=False)
     else:
         image = torch.rand(content_image.shape, generator=torch.Generator().manual_seed(settings.seed)).to(content_image.device)
-    return model.preprocessing(image).detach().contiguous().requires_grad_(True)
+    return image.detach().clone().contiguous().requires_grad_(True)
 
 
 class LossTerms:
@@ -277,13 +282,14 @@ class LossTerms:
         self.layers = list(dict.fromkeys(in_use))
 
     def __call__(self, target: torch.Tensor) -> torch.Tensor:
-        F = self.model.forward_net(target, self.layers) if self.layers else {}
+        # the network sees the image through its own preprocessing (Caffe: BGR, 0-255, mean subtracted)
+        F = self.model.forward_net(self.model.preprocessing(target), self.layers) if self.layers else {}
         not_computed = target.new_full((), math.nan)
         content_term, style_term = (paper_content_loss, paper_style_loss) if self.paper else (content_loss, style_loss)
         content = (sum(content_term(F[n], self.P[n]) for n in self.content_layers) / len(self.content_layers)
                    if self.alpha > 0 else not_computed)
         style = style_term(F, self.A, self.layer_weights) if self.beta > 0 else not_computed
-        tv = tv_loss(self.model.preprocessing.inverse(target)) if self.tv_weight else target.new_zeros(())
+        tv = tv_loss(target) if self.tv_weight else target.new_zeros(())
         total = (self.alpha * content if self.alpha > 0 else 0) + (self.beta * style if self.beta > 0 else 0) + self.tv_weight * tv
         return torch.stack((content, style, tv, total))
 

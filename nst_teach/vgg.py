@@ -234,13 +234,14 @@ def load_vgg19(
     device=None,
     pooling: str = "max",
     seed: int = 0,
-    normalize: bool = False,
+    normalize: bool | None = None,
 ) -> VGG19Features:
     """A frozen VGG19 feature extractor (eval mode, no parameter gradients) on ``device``.
 
     weights: "caffe" (bundled original VGG19), "torchvision" (IMAGENET1K_V1, downloaded) or "random"
     (seeded). pooling: "max" or "avg" (the paper prefers average pooling for image synthesis).
-    normalize: the paper's normalised network (Gatys et al. 2015). Each conv filter (weight and
+    normalize: the paper's normalised network (Gatys et al. 2015); None (the default) means True for
+    "caffe" and False for the others, as in ``stylize``. Each conv filter (weight and
     bias) is divided by m_c, its mean ReLU output over the calibration images and positions
     (``calibration_images``: every bundled image at CALIBRATION_SIZES px, each image and size
     weighing the same), measured in the network being loaded, i.e. with this ``pooling``; the next
@@ -257,8 +258,10 @@ def load_vgg19(
         raise ValueError(f"unknown weights {weights!r}: choose one of {', '.join(WEIGHTS)}")
     if pooling not in ("max", "avg"):
         raise ValueError(f"unknown pooling {pooling!r}: choose 'max' or 'avg'")
+    if normalize is None:  # the default: normalised for the caffe weights, whose factors ship with the package
+        normalize = weights == "caffe"
     if not isinstance(normalize, bool):
-        raise ValueError(f"normalize must be True or False, got {normalize!r}")
+        raise ValueError(f"normalize must be True, False or None, got {normalize!r}")
     features = _vgg19_features(pooling)
     sha = None
     if weights == "caffe":

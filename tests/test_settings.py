@@ -36,7 +36,7 @@ def test_every_option_with_a_flag_is_on_the_command_line_and_round_trips():
     s = Settings(**given)
     assert (s.alpha, s.style_layers, s.levels, s.style_weights, s.init, s.lbfgs_history) == (
         2.0, ("relu1_1", "relu3_1"), 3, (1.0, 2.0), "noise", 7)
-    assert s.beta == 1e-3  # not given: the field's default
+    assert s.beta == 10.0  # not given: the everyday default
 
 
 def test_unknown_option_names_the_nearest_one():

