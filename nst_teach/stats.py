@@ -48,10 +48,10 @@ def correlation(X) -> torch.Tensor:
 
 
 def flatten_features(F: torch.Tensor) -> torch.Tensor:
-    """Flatten 3-D feature maps into a 2-D map per image: (B, C, H, W) -> (B, C, H*W).
+    """Flatten 3-D feature maps into a 2-D map per image: (B, N, H, W) -> (B, N, M = H*W).
 
-    Row c holds channel c's activations at every position; the spatial layout is thrown away.
-    A single (C, H, W) map gives (C, H*W).
+    Row i holds channel i's activations at every position; the spatial layout is thrown away.
+    A single (N, H, W) map gives (N, H*W): the paper's F_l.
     """
     if F.ndim == 3:
         return F.reshape(F.shape[0], -1)
@@ -61,44 +61,45 @@ def flatten_features(F: torch.Tensor) -> torch.Tensor:
 
 
 class _Gram(torch.autograd.Function):
-    """G = M M^T / k for a batch of matrices M (B, C, n), with a backward of one product.
+    """G = F F^T / k for a batch of flattened feature maps F (B, N, M), with a backward of one product.
 
-    Autograd's own backward of ``bmm(M, M^T)`` makes two (C, C) x (C, n) products, dG M and
-    dG^T M. G is the same product twice, so dL/dM = (dG + dG^T) M / k: one product. This saves a
+    Autograd's own backward of ``bmm(F, F^T)`` makes two (N, N) x (N, M) products, dG F and
+    dG^T F. G is the same product twice, so dL/dF = (dG + dG^T) F / k: one product. This saves a
     third of the Gram's work in every style-transfer evaluation (benchmarks/README.md).
     """
 
     @staticmethod
-    def forward(ctx, M, k):
-        ctx.save_for_backward(M)
+    def forward(ctx, F, k):
+        ctx.save_for_backward(F)
         ctx.k = k
-        return torch.bmm(M, M.transpose(1, 2)) / k
+        return torch.bmm(F, F.transpose(1, 2)) / k
 
     @staticmethod
     def backward(ctx, dG):
-        (M,) = ctx.saved_tensors
-        return torch.bmm(dG + dG.transpose(1, 2), M) / ctx.k, None
+        (F,) = ctx.saved_tensors
+        return torch.bmm(dG + dG.transpose(1, 2), F) / ctx.k, None
 
 
 def gram_matrix(F, normalize: str = "none") -> torch.Tensor:
-    """Gram matrix G = M M^T: G_jk = sum_i M_ji M_ki, how strongly channels j and k fire together.
+    """Gram matrix G = F F^T: G_jk = sum_i F_ji F_ki, how strongly channels j and k fire together.
 
-    F: a 2-D matrix M (C, n) -> (C, C); or feature maps (B, C, H, W) -> (B, C, C), where M is the
-    flattened (C, H*W) map of each image. ``normalize``: "none" (plain M M^T, the deck's example),
-    "hw" (divide by H*W: the mean over positions, independent of image size) or "chw" (divide by
-    C*H*W, as the PyTorch tutorial does). For 2-D input "hw" divides by n and "chw" by C*n.
+    F: a 2-D matrix (N, M) -> (N, N) (the deck writes it M: "Gram = M M^T"); or feature maps
+    (B, N, H, W) -> (B, N, N), flattened to (N, M = H*W) per image, the paper's notation.
+    ``normalize``: "none" (plain F F^T, the deck's example), "hw" (divide by M = H*W: the mean
+    over positions, independent of image size) or "chw" (divide by N*M, as the PyTorch tutorial
+    does). For 2-D input "hw" divides by M and "chw" by N*M.
     """
     if normalize not in GRAM_NORMALIZATIONS:
         raise ValueError(f"normalize must be one of {GRAM_NORMALIZATIONS}, got {normalize!r}")
     F = _as_float_tensor(F)
-    if F.ndim == 2:
-        M = F
-    elif F.ndim == 4:
-        M = flatten_features(F)
+    if F.ndim == 4:
+        flat = flatten_features(F)
+    elif F.ndim == 2:
+        flat = F
     else:
-        raise ValueError(f"gram_matrix expects a matrix (C, n) or feature maps (B, C, H, W), got shape {tuple(F.shape)}")
-    C, n = M.shape[-2], M.shape[-1]
-    k = {"none": 1, "hw": n, "chw": C * n}[normalize]
+        raise ValueError(f"gram_matrix expects a matrix (N, M) or feature maps (B, N, H, W), got shape {tuple(F.shape)}")
+    N, M = flat.shape[-2], flat.shape[-1]
+    k = {"none": 1, "hw": M, "chw": N * M}[normalize]
     if F.ndim == 2:
-        return M @ M.T / k
-    return _Gram.apply(M, k)
+        return flat @ flat.T / k
+    return _Gram.apply(flat, k)

@@ -492,7 +492,7 @@ class StatsExplorer:
         ax.set_title("the data (columns = observations)", fontsize="medium")
         labels = ("row j", "row k")
         tidy = lambda m: m.round(decimals=2) + 0.0  # noqa: E731 - no "-0.00" for a rounding error
-        heatmap(tidy(self.gram), "Gram / n  (M Mᵀ / n)", ax=axes[1], labels=labels)
+        heatmap(tidy(self.gram), "Gram / M  (F Fᵀ / M)", ax=axes[1], labels=labels)
         heatmap(tidy(self.cov), "covariance", ax=axes[2], labels=labels)
         heatmap(tidy(self.corr), "correlation", ax=axes[3], labels=labels, vmin=-1, vmax=1)
         self.image.value = _figure_png(fig)
