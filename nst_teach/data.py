@@ -45,6 +45,15 @@ PAPER_STYLE_IMAGES = {
     "shipwreck": DATA_DIR / "style" / "shipwreck.jpg",
     "composition_vii": DATA_DIR / "style" / "composition_vii.jpg",
 }
+# Photographs from scikit-image's wheel (CC0 or public domain), reduced to at most 512 px by
+# scripts/make_data.py: what notebook 11's feed-forward network trains on. Not in bundled(), which
+# is the VGG19 normalisation's calibration set and the explorer's choice; content_path knows them.
+PHOTO_IMAGES = {
+    "astronaut": DATA_DIR / "photos" / "astronaut.jpg",
+    "chelsea": DATA_DIR / "photos" / "chelsea.jpg",
+    "coffee": DATA_DIR / "photos" / "coffee.jpg",
+    "rocket": DATA_DIR / "photos" / "rocket.jpg",
+}
 _BUNDLED_ABOUT = {  # name -> (title, licence) of the bundled images not in REGISTRY
     "grace_hopper": ("Grace Hopper, US Navy photograph", "public domain"),
     "landscape": ("drawn village, hills and trees", "CC0"),
@@ -124,8 +133,9 @@ def bundled(name: str | None = None):
 
 
 def content_path(name: str = "grace_hopper") -> Path:
-    """Path of a bundled content image: 'grace_hopper', 'landscape' or the paper's 'tubingen'."""
-    images = {**CONTENT_IMAGES, **PAPER_CONTENT_IMAGES}
+    """Path of a bundled content image: 'grace_hopper', 'landscape', the paper's 'tubingen', or a
+    photo of PHOTO_IMAGES ('astronaut', 'chelsea', 'coffee', 'rocket')."""
+    images = {**CONTENT_IMAGES, **PAPER_CONTENT_IMAGES, **PHOTO_IMAGES}
     return images[_check_name(name, images)]
 
 

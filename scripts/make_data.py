@@ -1,16 +1,21 @@
 """Regenerate the bundled images in data/ and the tables in data/README.md (deterministic, offline).
 
-Run from anywhere: `python scripts/make_data.py [--paper-source DIR] [--paper-only]`. Uses
-numpy, Pillow, matplotlib and nst_teach.data (its sha256 and REGISTRY): the style images and
-the landscape are drawn from fixed seeds; the photograph is the public domain portrait of
-Grace Hopper that matplotlib ships in mpl-data/sample_data. The paper's images are reduced
-from the originals in DIR (default ../shared/data beside the repository), each checked by
-sha256 first; without DIR the committed copies are kept and only the tables are rewritten.
+Run from anywhere: `python scripts/make_data.py [--paper-source DIR] [--paper-only]
+[--skimage-only] [--skimage-source DIR]`. Uses numpy, Pillow, matplotlib and nst_teach.data (its
+sha256 and REGISTRY): the style images and the landscape are drawn from fixed seeds; the
+photograph is the public domain portrait of Grace Hopper that matplotlib ships in
+mpl-data/sample_data. The paper's images are reduced from the originals in DIR (default
+../shared/data beside the repository), each checked by sha256 first; without DIR the committed
+copies are kept and only the tables are rewritten. The four training photographs of notebook 11
+are read as files from an installed scikit-image's skimage/data folder (found without importing
+scikit-image, which nothing else here needs), checked by sha256 and reduced the same way; without
+scikit-image the committed copies are kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -773,14 +778,17 @@ PAPER = {
 }
 
 
-def reduce(path: Path) -> Image.Image:
-    """An original, longest side resized to MAX_SIDE with a Lanczos filter on the sRGB values."""
+def reduce(path: Path, enlarge: bool = True) -> Image.Image:
+    """An original, longest side resized to MAX_SIDE with a Lanczos filter on the sRGB values
+    (with enlarge=False, one already at most MAX_SIDE is kept as it is)."""
     # Plain sRGB rather than linear light on purpose: nst_teach resizes sRGB values too
     # (transfer._resize_longest), so the bundled copy is what a full-size download becomes at
     # 512 px. Linear light would make The Starry Night 7/255 brighter on average than that.
     with Image.open(path) as original:
         image = original.convert("RGB")
     scale = MAX_SIDE / max(image.size)
+    if scale >= 1 and not enlarge:
+        return image
     return image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
 
 
@@ -813,6 +821,103 @@ def make_paper(source: Path) -> None:
         (DATA / paper.file).parent.mkdir(parents=True, exist_ok=True)
         image.save(DATA / paper.file, quality=PAPER_QUALITY, optimize=True)
         _report(paper.file, image)
+
+
+# ---------------------------------------------------------------- scikit-image's photographs
+
+
+class Photo(NamedTuple):
+    """A photograph of scikit-image's wheel: where its copy goes, the original, credits."""
+
+    file: str  # in data/
+    source_file: str  # in skimage/data/
+    size: tuple[int, int]  # of the original
+    source_sha256: str  # as in skimage/data/_registry.py
+    title: str
+    author: str
+    licence: str  # as scikit-image's skimage.data docstrings state it
+
+
+SKIMAGE_VERSION = "0.26.0"  # the wheel the originals were checked in; the sha256 pins each file
+PHOTOS = {
+    "astronaut": Photo(
+        "photos/astronaut.jpg",
+        "astronaut.png",
+        (512, 512),
+        "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
+        "Astronaut Eileen Collins",
+        "NASA (NASA Great Images, https://flic.kr/p/r9qvLn)",
+        "public domain (no known copyright restrictions)",
+    ),
+    "chelsea": Photo(
+        "photos/chelsea.jpg",
+        "chelsea.png",
+        (451, 300),
+        "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
+        "Chelsea the cat",
+        "Stefan van der Walt",
+        "CC0 (dedicated by the photographer)",
+    ),
+    "coffee": Photo(
+        "photos/coffee.jpg",
+        "coffee.png",
+        (600, 400),
+        "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
+        "A cup of coffee, courtesy of Pikolo Espresso Bar",
+        "Rachel Michetti",
+        "CC0 (dedicated by the photographer)",
+    ),
+    "rocket": Photo(
+        "photos/rocket.jpg",
+        "rocket.jpg",
+        (640, 427),
+        "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
+        "Falcon 9 launching DSCOVR, Cape Canaveral, 2015",
+        "SpaceX",
+        "public domain (released by SpaceX)",
+    ),
+}
+
+
+def skimage_data_dir() -> Path | None:
+    """skimage/data of an installed scikit-image, found without importing it; None without one."""
+    spec = importlib.util.find_spec("skimage")  # a top-level package: located, not executed
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+def make_photos(source: Path) -> None:
+    """Check scikit-image's four photographs in `source` by sha256, reduce each into data/photos."""
+    for photo in PHOTOS.values():  # all checked before anything is written
+        original = source / photo.source_file
+        if not original.is_file():
+            raise SystemExit(f"{original} is missing: pass --skimage-source DIR, skimage/data")
+        got = sha256(original)
+        if got != photo.source_sha256:
+            raise SystemExit(
+                f"{original} has sha256 {got[:12]}... but scikit-image {SKIMAGE_VERSION}'s has "
+                f"{photo.source_sha256[:12]}...: use that file (see data/README.md)"
+            )
+    for photo in PHOTOS.values():
+        original = source / photo.source_file
+        with Image.open(original) as full:
+            assert full.size == photo.size, (photo.file, full.size)  # the README states it
+        image = reduce(original, enlarge=False)
+        (DATA / photo.file).parent.mkdir(parents=True, exist_ok=True)
+        image.save(DATA / photo.file, quality=PAPER_QUALITY, optimize=True)
+        _report(photo.file, image)
+
+
+def _keep_photos(source: Path | None) -> None:
+    """Without scikit-image: keep the committed copies, or stop if one is missing."""
+    missing = [p.file for p in PHOTOS.values() if not (DATA / p.file).is_file()]
+    if missing:
+        raise SystemExit(
+            f"scikit-image not found and {missing} not made: install scikit-image "
+            "or pass --skimage-source DIR (its skimage/data folder)"
+        )
+    print(f"{source or 'scikit-image'} not found: kept the committed photographs")
 
 
 def _report(rel: str, image: Image.Image) -> None:
@@ -862,23 +967,39 @@ is a derivative of it (reduced from 1024x768 to 512x384 and re-encoded) and is l
 CC BY-SA 3.0 as well; the project's MIT licence does not apply to it. The painters of
 the four paintings died more than 70 years ago; the paintings are in the public domain.
 
+## Photographs from scikit-image
+
+Four photographs that scikit-image ships in its wheel (`skimage/data/`), the training photographs
+of notebook 11's feed-forward network (`nst_teach.data.PHOTO_IMAGES`; by name with
+`content_path("astronaut")`). Each is read as a file from an installed scikit-image
+{skimage_version} (no import of scikit-image), checked against the sha256 in scikit-image's
+`skimage/data/_registry.py` (given in "source"), reduced by `reduce()` as the paper's images are
+(those at most 512 px keep their size) and saved as JPEG quality {quality}. The licences are those
+stated in the docstrings of `skimage.data.astronaut`, `chelsea`, `coffee` and `rocket`.
+
+| file | title | photographer | licence | source | sha256 |
+|---|---|---|---|---|---|
+{photo_rows}
+
 ## Making them again
 
     python scripts/make_data.py                              # everything
     python scripts/make_data.py --paper-only --paper-source DIR
+    python scripts/make_data.py --skimage-only [--skimage-source DIR]
 
 The drawn images need nothing but the project's environment. The paper's copies are made from
 the originals in `--paper-source` (default `../shared/data` beside the repository; the four in
 `REGISTRY` are the files `fetch()` saves in `nst_teach.data.cache_dir()`); when that folder is
-missing, the committed copies are kept. The drawing is deterministic (fixed seeds), but JPEG
+missing, the committed copies are kept; so are the photographs when scikit-image is not
+installed (nothing else needs it). The drawing is deterministic (fixed seeds), but JPEG
 bytes can differ between Pillow / libjpeg versions, so a regenerated file may have a different
-sha256; the script rewrites both tables, and `tests/test_data.py` checks the committed files
+sha256; the script rewrites the tables, and `tests/test_data.py` checks the committed files
 against them.
 """
 
 
-def _rows() -> tuple[list[str], list[str]]:
-    """The two tables' rows, each with the sha256 of the file now in data/."""
+def _rows() -> tuple[list[str], list[str], list[str]]:
+    """The three tables' rows, each with the sha256 of the file now in data/."""
     rows = [
         f"| `{rel}` | {what} | {how} | {licence} | `{sha256(DATA / rel)}` |"
         for rel, (_, what, how, licence) in IMAGES.items()
@@ -888,7 +1009,13 @@ def _rows() -> tuple[list[str], list[str]]:
         f"{p.size[0]}x{p.size[1]}, sha256 `{p.source_sha256[:12]}...` | `{sha256(DATA / p.file)}` |"
         for p in PAPER.values()
     ]
-    return rows, paper_rows
+    photo_rows = [
+        f"| `{p.file}` | {p.title} | {p.author} | {p.licence} | `skimage/data/{p.source_file}` "
+        f"of scikit-image {SKIMAGE_VERSION}, {p.size[0]}x{p.size[1]}, sha256 "
+        f"`{p.source_sha256[:12]}...` | `{sha256(DATA / p.file)}` |"
+        for p in PHOTOS.values()
+    ]
+    return rows, paper_rows, photo_rows
 
 
 def make_drawn() -> None:
@@ -902,25 +1029,44 @@ def make_drawn() -> None:
         _report(rel, image)
 
 
+def _paper(paper_source: Path | None) -> None:
+    """The paper's copies from `paper_source` (or PAPER_SOURCE when it exists), else kept."""
+    source = paper_source or PAPER_SOURCE
+    if source.is_dir() or paper_source:
+        make_paper(source)
+        return
+    missing = [p.file for p in PAPER.values() if not (DATA / p.file).is_file()]
+    if missing:
+        raise SystemExit(f"{source} not found and {missing} not made: pass --paper-source DIR")
+    print(f"{source} not found: kept the committed copies of the paper's images")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--paper-source", type=Path, help="folder with the paper's originals")
-    parser.add_argument("--paper-only", action="store_true", help="do not redraw the others")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--paper-only", action="store_true", help="only the paper's images")
+    only.add_argument("--skimage-only", action="store_true", help="only scikit-image's photos")
+    parser.add_argument("--skimage-source", type=Path, help="skimage/data of scikit-image")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    if not args.paper_only:
+    if not (args.paper_only or args.skimage_only):
         make_drawn()
-    source = args.paper_source or PAPER_SOURCE
-    if source.is_dir() or args.paper_source:
-        make_paper(source)
-    else:
-        missing = [p.file for p in PAPER.values() if not (DATA / p.file).is_file()]
-        if missing:
-            raise SystemExit(f"{source} not found and {missing} not made: pass --paper-source DIR")
-        print(f"{source} not found: kept the committed copies of the paper's images")
-    rows, paper_rows = _rows()
+    if not args.skimage_only:
+        _paper(args.paper_source)
+    if not args.paper_only:
+        source = args.skimage_source or skimage_data_dir()
+        if source is not None:
+            make_photos(source)
+        else:
+            _keep_photos(source)
+    rows, paper_rows, photo_rows = _rows()
     text = README.format(
-        rows="\n".join(rows), paper_rows="\n".join(paper_rows), quality=PAPER_QUALITY
+        rows="\n".join(rows),
+        paper_rows="\n".join(paper_rows),
+        photo_rows="\n".join(photo_rows),
+        quality=PAPER_QUALITY,
+        skimage_version=SKIMAGE_VERSION,
     )
     (DATA / "README.md").write_text(text, encoding="utf-8")
     print(f"wrote data/README.md in {time.perf_counter() - start:.1f} s")

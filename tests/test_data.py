@@ -40,7 +40,8 @@ def _readme_rows() -> dict[str, str]:
 
 def test_bundled_hashes_match_the_readme_table():
     rows = _readme_rows()
-    files = {p.relative_to(data.DATA_DIR).as_posix(): p for p in data.bundled().values()}
+    paths = [*data.bundled().values(), *data.PHOTO_IMAGES.values()]
+    files = {p.relative_to(data.DATA_DIR).as_posix(): p for p in paths}
     assert set(rows) == set(files)
     for rel, path in files.items():
         digest = re.search(r"\| `([0-9a-f]{64})` \|$", rows[rel])[1]
@@ -92,6 +93,58 @@ def test_readme_credits_each_painter_and_the_photographs_licence():
     assert "https://creativecommons.org/licenses/by-sa/3.0/" in readme
 
 
+# scikit-image's photographs: original size and sha256 (skimage/data/_registry.py), licence.
+PHOTOS = {
+    "astronaut": ("astronaut.png", (512, 512), "88431cd9653c", "public domain"),
+    "chelsea": ("chelsea.png", (451, 300), "596aa1e7cb87", "CC0"),
+    "coffee": ("coffee.png", (600, 400), "cc02f8ca188b", "CC0"),
+    "rocket": ("rocket.jpg", (640, 427), "c2dd0de7c538", "public domain"),
+}
+
+
+def test_the_photographs_are_bundled_credited_and_kept_out_of_the_calibration_set():
+    assert set(data.PHOTO_IMAGES) == set(PHOTOS)
+    assert not set(data.PHOTO_IMAGES) & set(data.bundled())  # bundled() calibrates VGG19
+    rows = _readme_rows()
+    for name, (file, (ow, oh), source_sha, licence) in PHOTOS.items():
+        path = data.content_path(name)
+        assert path == data.PHOTO_IMAGES[name] == data.DATA_DIR / "photos" / f"{name}.jpg"
+        with Image.open(path) as image:
+            image.load()
+            (w, h) = image.size
+            assert image.mode == "RGB" and image.format == "JPEG", name
+            assert max(w, h) == min(512, max(ow, oh)) and min(w, h) >= 256, (name, image.size)
+            assert abs(w / h - ow / oh) < 0.01, (name, image.size)
+        assert path.stat().st_size < 100_000, name
+        row = rows[f"photos/{name}.jpg"]
+        assert licence in row and f"skimage/data/{file}" in row and source_sha in row, row
+
+
+def _skimage_data():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("skimage")
+    if spec is None:
+        pytest.skip("scikit-image is not installed: nothing to compare the copies with")
+    return Path(list(spec.submodule_search_locations)[0]) / "data"
+
+
+@pytest.mark.parametrize("name", sorted(PHOTOS))
+def test_each_photograph_is_its_original_reduced(name):
+    """The copy against the original in scikit-image's wheel, resized here by PIL alone."""
+    import numpy as np
+
+    file, size, source_sha, _ = PHOTOS[name]
+    original = _skimage_data() / file
+    assert hashlib.sha256(original.read_bytes()).hexdigest().startswith(source_sha)
+    with Image.open(original) as full, Image.open(data.content_path(name)) as copy:
+        assert full.size == size
+        expected = full.convert("RGB").resize(copy.size, Image.LANCZOS)
+        diff = np.abs(np.asarray(copy, float) - np.asarray(expected, float))  # JPEG q89: 2-3
+    assert diff.mean() < 5 and np.percentile(diff, 99) < 40, (diff.mean(), np.percentile(diff, 99))
+
+
 def test_sha256_streams_any_file(tmp_path):
     big = bytes(range(256)) * 9000 + b"tail"  # 2.2 MiB: more than one 1 MiB block
     for name, body in [("empty", b""), ("small", b"abc"), ("big", big)]:
@@ -113,7 +166,7 @@ def test_named_paths_and_clear_errors_for_bad_names():
         data.content_path("hopper_grace")
     with pytest.raises(ValueError, match="did you mean 'starry_night'"):
         data.fetch("stary_night")
-    with pytest.raises(ValueError, match="grace_hopper, landscape, tubingen$"):
+    with pytest.raises(ValueError, match="grace_hopper, landscape, tubingen, astronaut, chelsea"):
         data.content_path("starry_night")  # a painting is a style image
     with pytest.raises(ValueError, match="did you mean 'composition_vii'"):
         data.style_or_paper("composition_v11")
