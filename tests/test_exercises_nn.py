@@ -136,9 +136,9 @@ def test_05_1_content_mse_right_answers():
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda G, C: ((G - C) ** 2).sum(), ["sum of squared errors", "n = C*H*W = 60"]),
-        (lambda G, C: ((G - C) ** 2).sum() / (G.shape[2] * G.shape[3]), ["H*W = 20"]),
-        (lambda G, C: ((G - C) ** 2).sum() / G.shape[1], ["divided by C = 3"]),
+        (lambda G, C: ((G - C) ** 2).sum(), ["sum of squared errors", "n = N*H*W = 60"]),
+        (lambda G, C: ((G - C) ** 2).sum() / (G.shape[2] * G.shape[3]), ["M = H*W = 20"]),
+        (lambda G, C: ((G - C) ** 2).sum() / G.shape[1], ["divided by N = 3"]),
         (lambda G, C: 0.5 * ((G - C) ** 2).sum(), ["1/2 * sum", "gatys"]),
         (lambda G, C: ((G - C) ** 2).sum() / (G.numel() - 1), ["n - 1"]),
         (lambda G, C: (G - C).mean() ** 2, ["squared the mean difference"]),
@@ -220,15 +220,15 @@ def covariance_loss(G, S):
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda G, S: ((nt.gram_matrix(G) - nt.gram_matrix(S)) ** 2).mean(), ["forgot to normalise", "H*W = 20"]),
+        (lambda G, S: ((nt.gram_matrix(G) - nt.gram_matrix(S)) ** 2).mean(), ["forgot to normalise", "F F^T by M = H*W = 20"]),
         (lambda G, S: ((nt.gram_matrix(G, "chw") - nt.gram_matrix(S, "chw")) ** 2).mean(), ["'chw'"]),
         (lambda G, S: ((nt.gram_matrix(G) - nt.gram_matrix(S)) / 19).square().mean(), ["H*W - 1"]),
         (lambda G, S: ((gram_hw(G) - gram_hw(S)) ** 2).mean() / 4, ["1/4"]),
-        (lambda G, S: ((gram_hw(G) - gram_hw(S)) ** 2).sum(), ["summed over the c x c entries"]),
+        (lambda G, S: ((gram_hw(G) - gram_hw(S)) ** 2).sum(), ["summed over the n x n entries"]),
         (lambda G, S: ((G - S) ** 2).mean(), ["content loss"]),
         (lambda G, S: gram_hw(G - S).square().mean(), ["gram matrix of the difference"]),
         (lambda G, S: ((G.reshape(3, 20).T @ G.reshape(3, 20) - S.reshape(3, 20).T @ S.reshape(3, 20)) / 20).square().mean(),
-         ["m^t m"]),
+         ["f^t f"]),
         (covariance_loss, ["centred"]),
         (lambda G, S: (gram_hw(G) - gram_hw(S)).norm(), ["norm"]),
         (lambda G, S: (gram_hw(G) - gram_hw(S)).square().mean().sqrt(), ["square root"]),

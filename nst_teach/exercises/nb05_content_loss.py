@@ -10,20 +10,20 @@ from .core import _call, _compare, _randn, exercise
 
 @exercise("05.1", "content_mse")
 def check_content_mse(fn) -> str:
-    """Exercise 05.1: fn(F_G, F_C) for maps (1, C, H, W) -> 1/n sum (F_C - F_G)^2, n = C*H*W."""
-    B, C, H, W = 1, 3, 4, 5
-    F_G = torch.relu(_randn((B, C, H, W), seed=101, mean=0.5))
-    F_C = torch.relu(_randn((B, C, H, W), seed=102, mean=0.5))
+    """Exercise 05.1: fn(F_G, F_C) for maps (1, N, H, W) -> 1/n sum (F_C - F_G)^2, n = N*H*W."""
+    B, N, H, W = 1, 3, 4, 5
+    F_G = torch.relu(_randn((B, N, H, W), seed=101, mean=0.5))
+    F_C = torch.relu(_randn((B, N, H, W), seed=102, mean=0.5))
     d = F_G - F_C
     n = d.numel()
     sse = d.square().sum()
-    call = f"content_mse(F_G, F_C) for feature maps of shape ({B}, {C}, {H}, {W})"
+    call = f"content_mse(F_G, F_C) for feature maps of shape ({B}, {N}, {H}, {W})"
     wrong = [
-        (f"you returned the sum of squared errors: divide it by n = C*H*W = {n} "
+        (f"you returned the sum of squared errors: divide it by n = N*H*W = {n} "
          "(or use .mean()).", sse),
-        (f"you divided by H*W = {H * W}, the positions; n counts every value, n = C*H*W = {n}.",
+        (f"you divided by M = H*W = {H * W}, the positions; n counts every value, n = N*H*W = {n}.",
          sse / (H * W)),
-        (f"you divided by C = {C}, the channels; n counts every value, n = C*H*W = {n}.", sse / C),
+        (f"you divided by N = {N}, the channels; n counts every value, n = N*H*W = {n}.", sse / N),
         ("that is Gatys et al.'s 1/2 * sum; the deck's content loss (and nt.content_loss) is the "
          "mean 1/n * sum (F_C - F_G)^2.", sse / 2),
         (f"you divided by n - 1 = {n - 1}: that is the covariance's correction; a mean squared "
@@ -36,11 +36,11 @@ def check_content_mse(fn) -> str:
         ("you returned the root mean squared error: leave out the square root.",
          d.square().mean().sqrt()),
         ("you returned one squared error per value: average them into one number.", d.square()),
-        ("you averaged over positions only, one value per channel: average over all n = C*H*W "
+        ("you averaged over positions only, one value per channel: average over all n = N*H*W "
          "values.", d.square().mean(dim=(2, 3))),
     ]
-    shapes = {(C,): "one value per channel: average over every value, n = C*H*W.",
-              (H, W): "one value per position: average over every value, n = C*H*W."}
+    shapes = {(N,): "one value per channel: average over every value, n = N*H*W.",
+              (H, W): "one value per position: average over every value, n = N*H*W."}
     _compare(_call(fn, F_G, F_C, call=call), d.square().mean(), call, wrong, shapes)
     return "content_mse is the deck's 1/n * sum (F_C - F_G)^2, the same as nt.content_loss."
 
@@ -75,7 +75,7 @@ def check_content_loss_at(fn, model=None) -> str:
             ("you compared the images' pixels: run both images through the network first, "
              "model.extract(image, [layer])[layer].",
              (generated - content).square().mean().double()),
-            ("you summed the squared errors: the content loss is their mean (divide by n = C*H*W).",
+            ("you summed the squared errors: the content loss is their mean (divide by n = N*H*W).",
              (F_G[layer] - F_C[layer]).square().sum().double().cpu()),
         ]
         got = _call(fn, model, generated, content, layer, call=call)

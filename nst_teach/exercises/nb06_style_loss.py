@@ -10,35 +10,36 @@ from .core import CheckFailed, _call, _centred, _compare, _gram_hw, _randn, exer
 
 @exercise("06.1", "layer_style_loss")
 def check_layer_style_loss(fn) -> str:
-    """Exercise 06.1: fn(F_G, F_S) for (1, C, H, W) maps -> mean over C^2 entries of (G - A)^2."""
-    C, H, W = 3, 4, 5
-    F_G = torch.relu(_randn((1, C, H, W), seed=121, mean=0.3))
-    F_S = torch.relu(_randn((1, C, H, W), seed=122, mean=0.6, scale=1.5))
-    M_G, M_S = F_G.reshape(C, H * W), F_S.reshape(C, H * W)
+    """Exercise 06.1: fn(F_G, F_S) for (1, N, H, W) maps -> mean over N^2 entries of (G - A)^2."""
+    N, H, W = 3, 4, 5
+    F_G = torch.relu(_randn((1, N, H, W), seed=121, mean=0.3))
+    F_S = torch.relu(_randn((1, N, H, W), seed=122, mean=0.6, scale=1.5))
+    M = H * W  # positions
+    Fg, Fs = F_G.reshape(N, M), F_S.reshape(N, M)  # the paper's F, flattened
     G, A = _gram_hw(F_G), _gram_hw(F_S)  # normalised by H*W, as nt.style_loss does ("hw")
-    Mc_G, Mc_S = _centred(M_G), _centred(M_S)
+    Fg_c, Fs_c = _centred(Fg), _centred(Fs)
     D = F_G - F_S
-    call = f"layer_style_loss(F_G, F_S) for feature maps of shape (1, {C}, {H}, {W})"
+    call = f"layer_style_loss(F_G, F_S) for feature maps of shape (1, {N}, {H}, {W})"
     wrong = [
-        (f"you forgot to normalise the Gram matrices: divide M M^T by H*W = {H * W}.",
-         ((M_G @ M_G.T - M_S @ M_S.T) ** 2).mean()),
-        (f"you divided the Gram matrices by C*H*W ('chw'); nt.style_loss uses 'hw': "
-         f"divide by H*W = {H * W} only.", ((G - A) / C).square().mean()),
+        (f"you forgot to normalise the Gram matrices: divide F F^T by M = H*W = {M}.",
+         ((Fg @ Fg.T - Fs @ Fs.T) ** 2).mean()),
+        (f"you divided the Gram matrices by N*H*W ('chw'); nt.style_loss uses 'hw': "
+         f"divide by M = H*W = {M} only.", ((G - A) / N).square().mean()),
         (f"you divided the Gram matrices by H*W - 1: that is the covariance's n - 1; the Gram "
-         f"matrix averages over the H*W = {H * W} positions.",
-         ((G - A) * (H * W) / (H * W - 1)).square().mean()),
+         f"matrix averages over the M = H*W = {M} positions.",
+         ((G - A) * M / (M - 1)).square().mean()),
         ("you included Gatys et al.'s factor 1/4; nt.style_loss leaves it out (its E_l is the "
          "paper's times 4).", (G - A).square().mean() / 4),
-        (f"you summed over the C x C entries; average them (divide by C^2 = {C * C}).",
+        (f"you summed over the N x N entries; average them (divide by N^2 = {N * N}).",
          (G - A).square().sum()),
         ("you compared the feature maps themselves: that is the content loss. Compare their Gram "
          "matrices.", D.square().mean()),
         ("you took the Gram matrix of the difference, Gram(F_G - F_S); take the difference of the "
          "Gram matrices, Gram(F_G) - Gram(F_S).", _gram_hw(D).square().mean()),
-        ("you computed M^T M (positions by positions); the Gram matrix is M M^T, channels by "
-         "channels.", ((M_G.T @ M_G - M_S.T @ M_S) / (H * W)).square().mean()),
+        ("you computed F^T F (positions by positions); the Gram matrix is F F^T, channels by "
+         "channels.", ((Fg.T @ Fg - Fs.T @ Fs) / M).square().mean()),
         ("you centred the features (that makes a covariance); the Gram matrix uses them as they "
-         "are.", ((Mc_G @ Mc_G.T - Mc_S @ Mc_S.T) / (H * W)).square().mean()),
+         "are.", ((Fg_c @ Fg_c.T - Fs_c @ Fs_c.T) / M).square().mean()),
         ("you returned the norm ||G - A||; the loss is the mean of the squared differences.",
          (G - A).norm()),
         ("you returned the root of the mean squared difference: leave out the square root.",
@@ -46,8 +47,8 @@ def check_layer_style_loss(fn) -> str:
         ("you returned the squared differences of every entry: average them into one number.",
          (G - A).square()),
     ]
-    matrix = "that is a C x C matrix: average its squared differences into one number."
-    shapes = {(C, C): matrix, (1, C, C): matrix}
+    matrix = "that is an N x N matrix: average its squared differences into one number."
+    shapes = {(N, N): matrix, (1, N, N): matrix}
     _compare(_call(fn, F_G, F_S, call=call), (G - A).square().mean(), call, wrong, shapes)
     return "layer_style_loss is the style loss of one layer, as nt.style_loss computes it."
 
@@ -56,9 +57,9 @@ def _style_case() -> tuple[dict, dict]:
     """(target_features, style_grams) for exercise 06.2: three style layers and a content layer."""
     sizes = {"relu1_1": (2, 6, 6), "relu2_1": (4, 3, 3), "relu3_1": (8, 2, 2)}
     target_features, style_grams, seed = {}, {}, 131
-    for name, (C, H, W) in sizes.items():
-        target_features[name] = torch.relu(_randn((1, C, H, W), seed=seed, mean=0.3))
-        style = torch.relu(_randn((1, C, H, W), seed=seed + 1, mean=0.5))
+    for name, (N, H, W) in sizes.items():
+        target_features[name] = torch.relu(_randn((1, N, H, W), seed=seed, mean=0.3))
+        style = torch.relu(_randn((1, N, H, W), seed=seed + 1, mean=0.5))
         style_grams[name] = _gram_hw(style)[None]
         seed += 2
     target_features["relu4_2"] = _randn((1, 16, 1, 1), seed=seed)  # content layer, not a style one
@@ -84,8 +85,8 @@ def check_style_loss_by_hand(fn) -> str:
          "style_grams.", E[names[0]]),
         (f"you used only the last layer's share, E_{names[-1]} / L: add up the layers.",
          E[names[-1]] / L),
-        ("you compared M M^T of the target with the style Grams, which are divided by H*W ('hw'): "
-         "normalise the target's Gram the same way.", sum(raw.values()) / L),
+        ("you compared F F^T of the target with the style Grams, which are divided by M = H*W "
+         "('hw'): normalise the target's Gram the same way.", sum(raw.values()) / L),
         (f"you divided the sum by L twice (L^2 = {L * L}): the weights are w_l = 1/L.",
          sum(E.values()) / L**2),
     ]
