@@ -1,5 +1,5 @@
-"""Checkers of notebook 07 (style transfer): 07.1 make_target, a trainable target image, and
-07.2 optimise, the optimiser's steps."""
+"""Checkers of notebook 07 (style transfer): 07.1 make_target, a trainable target image (pixels
+in [0, 1]), and 07.2 optimise, the optimiser's steps."""
 
 from __future__ import annotations
 
@@ -10,26 +10,31 @@ from .core import CheckFailed, _call, _compare, _randn, exercise
 
 @exercise("07.1", "make_target")
 def check_make_target(fn) -> str:
-    """Exercise 07.1: fn(content_image, prep) -> prep(content_image), a leaf that requires grad."""
+    """Exercise 07.1: fn(content_image) -> a copy of it in [0, 1], a leaf that requires grad."""
     from ..vgg import CAFFE_PREPROCESSING as prep
 
     content_image = torch.rand(1, 3, 6, 5, generator=torch.Generator().manual_seed(141))
-    call = "make_target(content_image, preprocessing)"
-    got = _call(fn, content_image, prep, call=call)
+    original = content_image.clone()
+    call = "make_target(content_image)"
+    # no copy: a target that shares its pixels with the content image is the mistake to find
+    got = _call(fn, content_image, call=call, copy=False)
     if not isinstance(got, torch.Tensor):
         raise CheckFailed(f"{call} returned {type(got).__name__}; "
                           "return a torch tensor the optimiser can update.")
+    if got.untyped_storage().data_ptr() == content_image.untyped_storage().data_ptr():
+        raise CheckFailed("your target shares its pixels with the content image (it is the image "
+                          "itself or a view of it), so the optimiser would change the content "
+                          "image too: return a copy, content_image.detach().clone().")
     wrong = [
-        ("your target is the content image in pixel space, RGB in [0, 1]; the network (and the "
-         "optimiser) work in its input space: start from preprocessing(content_image).",
-         content_image.double()),
-        ("you applied preprocessing.inverse; preprocessing(content_image) turns the picture into "
-         "the network's input.", prep.inverse(content_image).double()),
+        ("you converted the picture into the network's input (BGR, 0-255, minus the mean pixel); "
+         "the target stays a picture with pixels in [0, 1]: the loss applies "
+         "vgg.preprocessing(target) itself.", prep(original).double()),
+        ("your pixels run from 0 to 255; the target is a picture with pixels in [0, 1], like "
+         "the content image.", 255 * original.double()),
     ]
     shapes = {(3, 6, 5): "you dropped the batch dimension: keep (1, 3, H, W), the shape the "
                          "network takes."}
-    expected = prep(content_image).double()
-    _compare(got.detach(), expected, call, wrong, shapes, rtol=1e-5, atol=1e-4)
+    _compare(got.detach(), original.double(), call, wrong, shapes, rtol=1e-6, atol=1e-6)
     if not got.requires_grad:
         raise CheckFailed("your target does not require gradients, so back-propagation cannot "
                           "reach it: call .requires_grad_(True) on it.")
@@ -37,7 +42,7 @@ def check_make_target(fn) -> str:
         raise CheckFailed("your target is not a leaf tensor (it is computed from another tensor "
                           "that requires grad), and torch.optim only updates leaves: .detach() it, "
                           "then .requires_grad_(True).")
-    return "make_target makes a trainable copy of the content image in the network's input space."
+    return "make_target makes a trainable copy of the content image, pixels in [0, 1]."
 
 
 def _adam_run(loss_fn, x0: torch.Tensor, steps: int, lr: float, *, zero_grad: bool = True,
