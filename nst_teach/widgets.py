@@ -25,6 +25,7 @@ import torch
 from . import data
 from .images import load_image, to_pil
 from .presets import pick_device, preset
+from .settings import Settings
 from .stats import correlation, covariance, gram_matrix
 from .transfer import CONTENT_LAYERS, INITS, STYLE_LAYERS, stylize
 
@@ -33,7 +34,7 @@ CONTENT_LAYER_CHOICES = ("relu1_2", "relu2_2", "relu3_2", "relu4_2", "relu5_2")
 STYLE_LAYER_CHOICES = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")
 PAPER_CONTENT = ("tubingen",)
 PAPER_STYLE = ("starry_night", "the_scream", "shipwreck", "woman-with-hat-matisse")
-RATIO_RANGE = (-6, 0)  # beta/alpha from 1e-6 to 1, as powers of ten
+RATIO_RANGE = (-2, 4)  # beta/alpha from 0.01 to 1e4, as powers of ten (stylize's default: 10)
 PREVIEW_SECONDS = 0.25  # at most about four preview and curve redraws a second
 
 
@@ -143,7 +144,7 @@ class Explorer:
         self.style_upload = w.FileUpload(accept="image/*", multiple=False, description="upload",
                                          tooltip="use a picture of your own as the style")
         self.ratio = w.FloatLogSlider(
-            value=1e-3, base=10, min=RATIO_RANGE[0], max=RATIO_RANGE[1], step=0.25,
+            value=Settings().beta, base=10, min=RATIO_RANGE[0], max=RATIO_RANGE[1], step=0.25,
             description="β / α", readout_format=".0e", continuous_update=False,
             style=initial, layout=w.Layout(width="420px"),
         )

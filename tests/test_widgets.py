@@ -15,6 +15,7 @@ from PIL import Image
 
 import nst_teach as nt
 from nst_teach import widgets
+from nst_teach.settings import Settings
 
 
 @pytest.fixture(autouse=True)
@@ -86,17 +87,17 @@ def test_stop_button_ends_a_long_run_early_and_keeps_its_image(random_vgg):
 
 def test_settings_follow_the_widgets(random_vgg):
     ex = widgets.explore(model=random_vgg, size=40, max_evals=7)
-    ex.ratio.value = 1e-5
+    ex.ratio.value = 100.0
     ex.content_layers["relu4_2"].value = False
     ex.content_layers["relu2_2"].value = True
     ex.style_layers["relu5_1"].value = False
     ex.init.value = "noise"
     settings = ex.settings()
-    assert settings == dict(alpha=1.0, beta=pytest.approx(1e-5), content_layers=["relu2_2"],
+    assert settings == dict(alpha=1.0, beta=pytest.approx(100.0), content_layers=["relu2_2"],
                             style_layers=["relu1_1", "relu2_1", "relu3_1", "relu4_1"], size=40, max_evals=7, init="noise")
     ex.run()
     result = ex.wait(60)
-    assert result.settings["content_layers"] == ["relu2_2"] and result.settings["beta"] == pytest.approx(1e-5)
+    assert result.settings["content_layers"] == ["relu2_2"] and result.settings["beta"] == pytest.approx(100.0)
     assert result.settings["init"] == "noise" and max(result.image.shape[-2:]) == 40
 
 
@@ -106,6 +107,10 @@ def test_defaults_come_from_the_preset(random_vgg):
     assert (ex.size.value, ex.budget.value) == (p.size, p.max_evals)
     assert [n for n, box in ex.style_layers.items() if box.value] == list(nt.transfer.STYLE_LAYERS)
     assert [n for n, box in ex.content_layers.items() if box.value] == list(nt.transfer.CONTENT_LAYERS)
+    # the ratio slider starts at stylize's everyday beta/alpha (1 and 10, as the README says)
+    everyday = Settings()
+    assert ex.ratio.value == pytest.approx(everyday.beta / everyday.alpha) == 10.0
+    assert 10**ex.ratio.min < 1 < 100 < 10**ex.ratio.max, "the slider reaches either side of it"
 
 
 def test_no_layer_ticked_is_a_message_not_a_run(random_vgg):
