@@ -15,7 +15,6 @@ from conftest import assert_wrong, stub, verdict
 import nst_teach as nt
 from nst_teach import exercises
 from nst_teach.exercises import SOLVED, UNSOLVED, WRONG
-from nst_teach.vgg import CAFFE_PREPROCESSING
 
 NUMBERS = ["04.1", "04.2", "05.1", "05.2", "06.1", "06.2", "07.1", "07.2"]
 
@@ -267,28 +266,7 @@ def test_06_2_style_loss_by_hand_mistakes_are_named(answer, words):
 # ---------------------------------------------------------------- 07: the loop
 
 
-def test_07_1_make_target_right_answers():
-    assert verdict("07.1", lambda image: image.detach().clone().requires_grad_(True)).ok
-    assert verdict("make_target", lambda image: image.clone().requires_grad_()).ok
-    assert verdict("07.1", lambda image: torch.tensor(image.tolist(), requires_grad=True)).ok
-
-
-@pytest.mark.parametrize(
-    ("answer", "words"),
-    [
-        (lambda image: CAFFE_PREPROCESSING(image).requires_grad_(True), ["network's input", "[0, 1]"]),
-        (lambda image: (255 * image).requires_grad_(True), ["0 to 255"]),
-        (lambda image: image.requires_grad_(True), ["shares its pixels", "clone"]),
-        (lambda image: image.detach().requires_grad_(True), ["shares its pixels"]),
-        (lambda image: image[0].clone().requires_grad_(True), ["batch dimension"]),
-        (lambda image: image.clone(), ["does not require gradients"]),
-        (lambda image: image.requires_grad_(True).clone(), ["not a leaf"]),
-        (lambda image: torch.rand_like(image).requires_grad_(True), ["wrong at entry"]),
-        (lambda image: image.tolist(), ["torch tensor"]),
-    ],
-)
-def test_07_1_make_target_mistakes_are_named(answer, words):
-    assert_wrong(verdict("07.1", answer), *words)
+# 07.1 (make_target) is tested in tests/test_exercises_07.py.
 
 
 def optimise(target, loss_fn, steps, lr, *, zero=True, inside=False, sgd=False, after=False, copy=False):
