@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m nst_teach stylize --out out/demo.png
+	$(PY) -m nst_teach stylize --content data/content/tubingen.jpg \
+		--style data/style/starry_night.jpg --out out/demo.png
 
 # Tests never reach outside the machine: NST_TEACH_OFFLINE=1 makes the paper-image downloads
 # fall back to the bundled images at once instead of waiting for a network that is not there.

@@ -36,11 +36,13 @@ DECOYS = [".venv/lib/decoy.py", "nst_teach/__pycache__/decoy.cpython-311.pyc", "
 PROBE = """
 import json, sys
 import nst_teach, nst_teach.data as data, nst_teach.vgg as vgg
-images = {name: list(nst_teach.load_image(path, 32).shape) for name, path in data.bundled().items()}
+everything = {**data.bundled(), **data.PHOTO_IMAGES}  # the training photos are kept out of bundled()
+images = {name: list(nst_teach.load_image(path, 32).shape) for name, path in everything.items()}
 model = nst_teach.load_vgg19(normalize=True, device="cpu")
 print(json.dumps(dict(
     package=nst_teach.__file__, data_dir=str(data.DATA_DIR), executable=sys.executable,
     images=images, listed=[row["name"] for row in data.list_images() if row["bundled"]],
+    photos=sorted(data.PHOTO_IMAGES),
     calibration=len(vgg.calibration_images(size=16)), normalized=model.normalized,
     normalization_file=str(vgg.NORMALIZATION_FILE),
 )))
@@ -94,8 +96,11 @@ def built(tmp_path_factory):
 
 
 def expected_files() -> set[str]:
-    """What the wheel must carry, read from the repository: code, normalisation, data/ files."""
+    """What the wheel must carry, read from the repository: code, normalisation, trained models
+    (nst_teach/models/: each network with its manifest), data/ files."""
     code = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nst_teach").rglob("*.py")}
+    code |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "nst_teach" / "models").glob("*")
+             if p.suffix in (".pt", ".json")}
     data = {"nst_teach/_data/" + p.relative_to(ROOT / "data").as_posix()
             for p in (ROOT / "data").rglob("*") if p.is_file()}
     return code | data | {"nst_teach/vgg19_normalization.pt"}
@@ -164,9 +169,11 @@ def test_installed_package_finds_loads_every_image_and_normalises(venv, outside)
     assert Path(probe["package"]).parent == site / "nst_teach", "the wheel's nst_teach is imported"
     assert Path(probe["data_dir"]) == site / "nst_teach" / "_data"
     on_disk = {p.stem for p in (ROOT / "data").rglob("*.jpg")}
-    assert set(probe["images"]) == set(probe["listed"]) == on_disk
+    photos = {p.stem for p in (ROOT / "data" / "photos").glob("*.jpg")}
+    assert set(probe["images"]) == on_disk and set(probe["photos"]) == photos
+    assert set(probe["listed"]) == on_disk - photos, "list_images shows the bundled images"
     assert all(shape[:2] == [1, 3] and max(shape[2:]) == 32 for shape in probe["images"].values())
-    assert probe["calibration"] == len(on_disk) and probe["normalized"] is True
+    assert probe["calibration"] == len(on_disk - photos) and probe["normalized"] is True
     assert Path(probe["normalization_file"]) == site / "nst_teach" / "vgg19_normalization.pt"
 
 
