@@ -13,8 +13,9 @@ so the loss recorded for each evaluation is the loss of a valid image, and the i
 the one whose loss is reported.
 L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style: measured
 at 96 px on three image pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss
-tenfold against 8-15 without, and reached the same loss after 150. Its history holds 100 pairs:
-at 128 px, 300 evaluations, 20 pairs ended 1-2% higher and 50 pairs 0.3-0.5% higher.
+tenfold against 8-15 without, and reached the same loss after 150. Its history holds 20 pairs
+(``Settings.lbfgs_history``): with the pyramid-smoothing start (``optimize.pyramid_smoothing``)
+a longer history gained little, and each pair costs two passes over the image per step.
 """
 
 from __future__ import annotations
