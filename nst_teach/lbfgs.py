@@ -4,7 +4,7 @@ Taught in notebook 10. Same iterates as ``torch.optim.LBFGS(line_search_fn=None,
 called once per evaluation (tests/test_lbfgs.py checks this), with two differences in how:
 
 - torch's two-loop recursion turns each stored pair's coefficient into a Python number, so the
-  CPU waits for the GPU 2m times per step (m = history size, 20 by default): measured 13-16 ms per
+  CPU waits for the GPU 2m times per step (m = history size; stylize uses 20): measured 13-16 ms per
   step on an H100, longer than an evaluation at 512 px. Here nothing leaves the device.
 - The direction uses the compact form of Byrd, Nocedal & Schnabel (1994),
   H g = gamma g + S p + gamma Y q, with p and q from m x m triangular solves. It costs two
