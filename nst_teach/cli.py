@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "With --model, a network made by `train` paints it in one pass instead (only --size and --device apply).")
     p.add_argument("--content", type=Path, help="content image (default: the bundled photograph)")
     p.add_argument("--style", type=Path, action="append", help="style image; repeat to blend several (default: a bundled painting)")
-    p.add_argument("--model", type=Path, help="a network trained by `python -m nst_teach train`: paint in one pass, no optimisation")
+    p.add_argument("--model", type=Path, help="a network trained by `python -m nst_teach train` (a .pt file), or the name of "
+                   "one shipped with the package (starry_night): paint in one pass, no optimisation")
     p.add_argument("--out", type=Path, default=Path("out/stylized.png"), help="output image, .png or .jpg; the manifest goes beside it as .json (default: out/stylized.png)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_flags(p)
@@ -107,8 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train a feed-forward network on random crops of photographs to paint in the style of one "
                        "image, with the same losses as stylize. Writes the network (.pt) and its manifest beside it (.json).")
     t.add_argument("--style", type=Path, help="style image (default: a bundled painting)")
-    t.add_argument("--content", type=Path, action="append", help="training photograph; repeat for several (default: the bundled "
-                   "photographs, and scikit-image's when it is installed)")
+    t.add_argument("--content", type=Path, action="append", help="training photograph; repeat for several (default: the four "
+                   "bundled scikit-image photographs; Tübingen, landscape and grace_hopper are held out)")
     t.add_argument("--out", type=Path, default=Path("out/model.pt"), help="the trained network, a .pt file (default: out/model.pt)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     add_settings_flags(t, TrainSettings)
@@ -196,8 +197,9 @@ def run_model(args: argparse.Namespace) -> int:
         raise UsageError(f"{flags} {verb} not apply with --model: the network was trained for its style and paints in one pass; "
                          "leave them out (only --content, --out, --size and --device apply)")
     content = args.content or data.content_path()
-    _check_output(args.out, [content, args.model])
-    net = load_model(args.model, device=_device(args.device))
+    model_path = _model_path(args.model)
+    _check_output(args.out, [content, model_path])
+    net = load_model(model_path, device=_device(args.device))
     image = load_image(content)
     started = time.perf_counter()
     painted = stylize_with(net, image, size=args.size)
@@ -205,12 +207,20 @@ def run_model(args: argparse.Namespace) -> int:
     path = save_image(painted, args.out)
     _write_json(path.with_suffix(".json"), {
         "nst_teach_version": __version__, "method": "feed-forward network (Johnson et al. 2016)",
-        "model": {"path": str(args.model), "sha256": data.sha256(args.model)},
+        "model": {"path": str(model_path), "sha256": data.sha256(model_path)},
         "content": {"path": str(content), "sha256": data.sha256(content)}, "image_size": list(painted.shape[-2:]),
         "seconds": round(seconds, 4), "device": str(next(net.parameters()).device), "torch": _torch_version(),
         "python": platform.python_version(), "training": net.manifest})
     print(f"wrote {path} and {path.with_suffix('.json').name} (one pass, {seconds * 1000:.0f} ms)")
     return 0
+
+
+def _model_path(model: Path) -> Path:
+    """--model: a file, or the name of a network shipped in nst_teach/models/ when no such file exists."""
+    from .feedforward import MODELS_DIR, pretrained_names
+
+    shipped = MODELS_DIR / f"{model}.pt"
+    return shipped if not model.exists() and str(model) in pretrained_names() else model
 
 
 def run_train(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ network applied image by image for batch independence.
 """
 
 import hashlib
+import json
 import math
 
 import numpy as np
@@ -16,6 +17,7 @@ from torch import nn
 import nst_teach as nt
 from nst_teach import data
 from nst_teach import feedforward as ff
+from nst_teach.settings import Settings
 from nst_teach.vgg import caffe_weights_path
 
 TINY = dict(size=32, style_size=32, batch_size=1, progress=False, device="cpu")
@@ -114,6 +116,48 @@ def test_images_in_a_batch_do_not_change_each_other(photo):
     assert (mixed - single).abs().max() > 1e-3
 
 
+def test_layer_table_shapes_parameters_and_multiply_adds_follow_the_architecture():
+    net = ff.TransformNet()
+    rows = ff.layer_table(net, torch.rand(1, 3, 64, 48))
+    c1, c2, c3 = ff.CHANNELS
+    shapes = ([(c1, 64, 48), (c2, 32, 24), (c3, 16, 12)] + [(c3, 16, 12)] * 2 * ff.RES_BLOCKS
+              + [(c2, 32, 24), (c1, 64, 48), (3, 64, 48)])
+    assert [r["output"] for r in rows] == shapes
+    assert [r["stride"] for r in rows[:3]] == [1, 2, 2] and rows[0]["kernel"] == "9x9"
+    assert sum(r["parameters"] for r in rows) == net.parameter_count()
+    kernels = [9, 3, 3] + [3] * 2 * ff.RES_BLOCKS + [3, 3, 3]
+    inputs = [3, c1, c2] + [c3] * 2 * ff.RES_BLOCKS + [c3, c2, c1]
+    macs = sum(k * k * c_in * c * h * w for k, c_in, (c, h, w) in zip(kernels, inputs, shapes, strict=True))
+    assert sum(r["macs"] for r in rows) == macs
+
+
+def test_batch_norm_twin_normalises_by_the_training_images_statistics(photo):
+    """With one image as its 'training set' the twin equals the network on that image (instance
+    norm); on another image it does not, and a dimmed photo changes it but not instance norm."""
+    torch.manual_seed(5)
+    net = ff.TransformNet().eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(0.2 * torch.randn_like(p))
+        twin = ff.with_batch_norm(net, photo)
+        assert not any(isinstance(m, nn.InstanceNorm2d) for m in twin.modules())
+        assert sum(isinstance(m, nn.BatchNorm2d) for m in twin.modules()) == 5 + 2 * ff.RES_BLOCKS
+        torch.testing.assert_close(twin(photo), net(photo), rtol=1e-4, atol=1e-5)
+        dimmed = 0.3 + 0.4 * photo  # lower contrast, brighter: an affine change of each pixel
+        instance_change = (net(dimmed) - net(photo)).abs().mean()
+        batch_change = (twin(dimmed) - twin(photo)).abs().mean()
+    assert instance_change < 0.01 < batch_change, (instance_change, batch_change)
+    assert isinstance(next(iter(net.modules())), ff.TransformNet)  # the original is untouched
+    assert sum(isinstance(m, nn.InstanceNorm2d) for m in net.modules()) == 5 + 2 * ff.RES_BLOCKS
+
+
+def test_train_settings_default_to_stylizes_everyday_losses():
+    ours, theirs = ff.TrainSettings(), Settings()
+    for name in ("alpha", "beta", "tv_weight", "content_layers", "style_layers",
+                 "style_layer_weights", "weights", "pooling", "normalize", "paper"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
 def checkerboard_share(image: torch.Tensor) -> float:
     """Share of an image's varying part that is a 2-pixel pattern: power at the Nyquist rows and columns of its FFT."""
     grey = image.mean(1)[0].double()
@@ -156,9 +200,10 @@ def test_stylize_with_takes_a_net_a_trained_or_a_path_and_resizes(trained, photo
 
 @pytest.mark.slow
 def test_the_training_loss_falls_on_a_tiny_problem(caffe_vgg):
-    """20 steps at 32 px with the real VGG19: the loss on crops held fixed drops by over a fifth."""
-    settings = ff.TrainSettings(size=32, style_size=64, batch_size=1, max_steps=20, lr=5e-3).with_presets(torch.device("cpu"))
-    photos = [nt.load_image(data.content_path(n), 256) for n in ff.BUNDLED_PHOTOS]
+    """40 steps at 32 px with the real VGG19, trained on four crops: their loss falls."""
+    settings = ff.TrainSettings(size=32, style_size=64, batch_size=1, max_steps=40, lr=1e-2,
+                                lr_schedule="constant").with_presets(torch.device("cpu"))
+    photos = [nt.load_image(data.content_path(n), 256) for n in ff.TRAINING_PHOTOS[:2]]
     fixed = ff.CropSampler(photos, 32, seed=123)(4)  # the same crops before and after training
     style = data.style_path("waves")
     with torch.no_grad():
@@ -170,10 +215,12 @@ def test_the_training_loss_falls_on_a_tiny_problem(caffe_vgg):
             return float(ff.loss_terms(caffe_vgg, net(fixed), P, A, settings)[3])
 
     before = loss(ff._new_net(settings))
-    result = ff.train(style, ff.BUNDLED_PHOTOS, model=caffe_vgg, progress=False, **settings.manifest())
-    assert result.stop_reason == "completed" and result.steps == 20
+    result = ff.train(style, list(fixed.split(1)), model=caffe_vgg, progress=False,
+                      **settings.manifest())  # random sub-crops of the four, resized
+    assert result.stop_reason == "completed" and result.steps == 40
     after = loss(result.net)
-    assert after < 0.9 * before, (before, after)  # measured: 0.86 with the normalised network, beta 10
+    # measured 0.943 with 2 threads, 0.944 with 1; an untrained network stays at 1.0
+    assert after < 0.97 * before, (before, after)
 
 
 def test_loss_terms_are_the_package_losses_weighted(random_vgg, photo):
@@ -220,16 +267,37 @@ def test_manifest_says_what_it_was_trained_on(trained):
     assert set(trained.history[0]) == {"content", "style", "tv", "total"}
 
 
-def test_default_photos_leave_tubingen_out_and_fall_back_without_scikit_image(monkeypatch):
+def test_default_photos_are_bundled_and_leave_the_held_out_images_out():
     photos = ff.training_photos()
-    assert "tubingen" not in photos and set(ff.BUNDLED_PHOTOS) <= set(photos)
-    if ff.skimage_photos_dir() is not None:
-        assert set(ff.SKIMAGE_PHOTOS) <= set(photos)
-        assert "scikit-image" in ff.describe_image(photos["astronaut"])["source"]
-    monkeypatch.setattr(ff, "skimage_photos_dir", lambda: None)
-    assert list(ff.training_photos()) == list(ff.BUNDLED_PHOTOS)
-    with pytest.raises(ValueError, match=r"pip install 'nst_teach\[photos\]'"):
-        ff.photo_path("astronaut")
+    assert list(photos) == list(ff.TRAINING_PHOTOS) and len(photos) == 4
+    assert not set(photos) & set(ff.HELD_OUT)
+    assert set(ff.HELD_OUT) == {"tubingen", "landscape", "grace_hopper"}
+    for name, path in photos.items():
+        assert path.is_file() and path.is_relative_to(data.DATA_DIR), name
+        record = ff.describe_image(path)
+        assert record["name"] == name and record["source"].startswith("nst_teach data/")
+        assert record["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert set(data.PHOTO_IMAGES) == set(photos)
+    assert set(ff.HELD_OUT) | set(photos) == set(data.CONTENT_IMAGES) | set(
+        data.PAPER_CONTENT_IMAGES) | set(data.PHOTO_IMAGES)  # every bundled photo is one or other
+    assert ff._photo_sources(["tubingen", "astronaut"]) == [data.content_path("tubingen"),
+                                                           data.content_path("astronaut")]
+
+
+def test_cosine_schedule_is_torchs_cosine_annealing():
+    settings = ff.TrainSettings(max_steps=10, lr=0.02)
+    net = nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.02)
+    oracle = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=10)
+    expected = []
+    for _ in range(10):
+        expected.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        oracle.step()
+    got = [ff._learning_rate(settings, step) for step in range(1, 11)]
+    assert got == pytest.approx(expected, rel=1e-12) and got[0] == 0.02 and got[-1] < 0.001
+    constant = settings.replace(lr_schedule="constant")
+    assert [ff._learning_rate(constant, step) for step in (1, 5, 10)] == [0.02] * 3
 
 
 def test_crops_are_squares_in_0_1_and_reproducible(photo):
@@ -316,3 +384,85 @@ def test_damaged_or_foreign_files_give_one_line(tmp_path, trained, kind):
     assert str(path) in text
     assert isinstance(error.value, ValueError)
     assert any(word in text for word in ("train", "update nst_teach"))
+
+
+# ------------------------------------------------------------------ the shipped network
+
+
+def numpy_gram(features: torch.Tensor) -> np.ndarray:
+    """G = F F^T / M for (1, N, H, W) features, M = H * W, in float64 NumPy (the oracle)."""
+    f = features.double().numpy().reshape(features.shape[1], -1)
+    return f @ f.T / f.shape[1]
+
+
+def test_the_shipped_network_is_small_and_says_how_it_was_made():
+    assert "starry_night" in ff.pretrained_names()
+    path = ff.MODELS_DIR / "starry_night.pt"
+    assert path.stat().st_size <= 2 * 1024 * 1024  # issue 15: a committed model is at most 2 MB
+    net = ff.pretrained("starry_night", device="cpu")
+    assert net.manifest == json.loads(path.with_suffix(".json").read_text())
+    settings = net.manifest["settings"]
+    style = data.style_path("starry_night")
+    assert settings["style"]["sha256"] == hashlib.sha256(style.read_bytes()).hexdigest()
+    photos = {p["name"]: p["sha256"] for p in settings["training_photos"]}
+    assert list(photos) == list(ff.TRAINING_PHOTOS) and not set(photos) & set(ff.HELD_OUT)
+    for name, digest in photos.items():
+        assert digest == hashlib.sha256(data.content_path(name).read_bytes()).hexdigest(), name
+    assert net.manifest["made_by"].startswith("scripts/train_model.py")
+    assert net.manifest["steps"] >= 100 and math.isfinite(net.manifest["final_losses"]["total"])
+
+
+def test_an_unknown_shipped_name_gives_one_line():
+    with pytest.raises(ValueError) as error:
+        ff.pretrained("mona_lisa")
+    assert "starry_night" in one_line_error(error) and "train" in str(error.value)
+
+
+@pytest.mark.slow
+def test_the_shipped_network_moves_an_unseen_photo_towards_the_painting(caffe_vgg):
+    """On Tübingen (held out), the Gram matrices of the painted photo are closer to Starry Night's
+    than the photo's own are, by the squared distance computed in NumPy, on every style layer."""
+    layers = list(Settings().style_layers)
+    photo = nt.load_image(data.content_path("tubingen"), max_size=128)
+    painted = ff.stylize_with("starry_night", photo)
+    assert painted.shape == photo.shape and (painted - photo).abs().mean() > 0.02
+    with torch.no_grad():
+        style = nt.load_image(data.style_path("starry_night"), max_size=256)
+        target, before, after = (caffe_vgg.extract(x, layers) for x in (style, photo, painted))
+    for layer in layers:
+        a = numpy_gram(target[layer])
+        far, near = (np.mean((numpy_gram(f[layer]) - a) ** 2) for f in (before, after))
+        assert near < far, (layer, near, far)
+
+
+def test_cli_stylizes_with_the_shipped_network_by_name(tmp_path, capsys):
+    from nst_teach import cli
+
+    out = tmp_path / "painted.png"
+    code = cli.main(["stylize", "--model", "starry_night", "--content",
+                     str(data.content_path("tubingen")), "--out", str(out), "--size", "64"])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert max(nt.load_image(out).shape[-2:]) == 64
+    record = json.loads(out.with_suffix(".json").read_text())
+    shipped = ff.MODELS_DIR / "starry_night.pt"
+    assert record["model"]["sha256"] == hashlib.sha256(shipped.read_bytes()).hexdigest()
+    code = cli.main(["stylize", "--model", "no_such_model", "--out", str(tmp_path / "o.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "no_such_model" in err
+
+
+def test_judge_gives_stylizes_losses_and_numpys(caffe_vgg, photo):
+    """judge(stylize's image) = the losses stylize reports for it; content also by NumPy."""
+    style = data.style_path("starry_night")
+    result = nt.stylize(photo, style, model=caffe_vgg, size=48, max_evals=4, progress=False)
+    got = ff.judge(result.image, photo, style, caffe_vgg)
+    assert got["content"] == pytest.approx(result.losses["content"], rel=1e-4)
+    assert got["style"] == pytest.approx(result.losses["style"], rel=1e-4)
+    small = nt.load_image(photo, max_size=48)
+    with torch.no_grad():
+        F, P = (caffe_vgg.extract(x, ["relu4_2"])["relu4_2"].double().numpy()
+                for x in (result.image, small))
+    assert got["content"] == pytest.approx(np.mean((F - P) ** 2), rel=1e-4)
+    with pytest.raises(ValueError, match="paint the photo at the image's size"):
+        ff.judge(result.image[..., :40], photo, style, caffe_vgg)

@@ -55,6 +55,7 @@ from .nb07_style_transfer import check_make_target, check_optimise
 from .nb08_paper_figures import check_content_values, check_paper_to_ours
 from .nb09_controls import check_blend_grams, check_luminance_of
 from .nb10_under_the_hood import check_evals_to_reach, check_time_to_reach
+from .nb11_real_time import check_break_even, check_instance_norm_by_hand, check_upsample_nearest
 
 __all__ = [
     "CHECKERS", "SOLVED", "UNSOLVED", "WRONG", "CheckFailed", "Feedback", "NotSolved",
@@ -69,4 +70,5 @@ __all__ = [
     "check_paper_to_ours", "check_content_values",
     "check_luminance_of", "check_blend_grams",
     "check_evals_to_reach", "check_time_to_reach",
+    "check_instance_norm_by_hand", "check_upsample_nearest", "check_break_even",
 ]
