@@ -82,26 +82,37 @@ def make_optimizer(target: torch.Tensor, name: str, lr: float | None, lbfgs_hist
 
 
 def pyramid_smoothing(shape, levels: int = PYRAMID_LEVELS, weight: float = PYRAMID_WEIGHT):
-    """P v = v + sum_l weight^l * (v averaged over 2^l x 2^l blocks, spread back), l = 1 .. levels.
+    """P v = v + sum_l weight^l * U_l U_l^T v / 4^l, l = 1 .. levels; U_l is bilinear upsampling
+    from the image at 1/2^l of its size, U_l^T its adjoint (a tent-weighted average).
 
     For L-BFGS's starting curvature H0 = gamma P: each coarser scale of the image gets a longer
     step than its finest detail, where the style loss's curvature is largest. P is symmetric and
-    positive definite (each term is a block average), so H0 is a valid L-BFGS start.
+    positive definite (I plus terms U U^T), so H0 is a valid L-BFGS start. Bilinear, not block
+    averages: steps on blocks left 2^l-pixel squares in the picture wherever no loss term saw them.
     """
     height, width = shape[-2:]
+    coarse = [(-(-height // 2**level), -(-width // 2**level)) for level in range(1, levels + 1)
+              if min(height, width) >= 2**level]
 
     def P(v: torch.Tensor) -> torch.Tensor:
         image = v.view(shape)
         out = image.clone()
-        for level in range(1, levels + 1):
-            k = 2**level
-            if min(height, width) < k:
-                break
-            blocks = nnf.avg_pool2d(image, k, ceil_mode=True, count_include_pad=False)
-            out += weight**level * nnf.interpolate(blocks, scale_factor=k, mode="nearest")[..., :height, :width]
+        for level, size in enumerate(coarse, start=1):
+            low = _upsample_adjoint(image, size)
+            up = nnf.interpolate(low, size=(height, width), mode="bilinear", align_corners=False)
+            out += (weight / 4) ** level * up
         return out.reshape(-1)
 
     return P
+
+
+def _upsample_adjoint(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """U^T image for U = bilinear upsampling from `size` to image's (H, W): (B, C, h, w)."""
+    with torch.enable_grad():
+        low = torch.zeros(*image.shape[:-2], *size, dtype=image.dtype, device=image.device,
+                          requires_grad=True)
+        up = nnf.interpolate(low, size=image.shape[-2:], mode="bilinear", align_corners=False)
+        return torch.autograd.grad(up, low, image.detach())[0]
 
 
 def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals: int,
