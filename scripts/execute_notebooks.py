@@ -143,14 +143,13 @@ def main(argv: list[str]) -> int:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
-    entries = {}
+    timings = args.timings or (args.out or args.paths[0].parent) / "timings.json"
     for path in args.paths:
         nb, seconds, memory = execute(path, args.kernel)
-        entries[path.name] = record(nb, path.name, seconds, memory, device)
+        entry = record(nb, path.name, seconds, memory, device)
         nbformat.write(nb, args.out / path.name if args.out else path)
+        update_timings(timings, {path.name: entry})  # after each: a run cut short keeps its timings
         print(f"{path}: executed in {seconds:.0f} s, kernel peak {memory} MiB", flush=True)
-    timings = args.timings or (args.out or args.paths[0].parent) / "timings.json"
-    update_timings(timings, entries)
     print(f"timings: {timings}")
     return 0
 
