@@ -230,6 +230,8 @@ def lecture_deck(nb, name: str = "notebook"):
         if cell.cell_type == "code":
             cell.source = editions.NBVAL_COMMENT.sub("", cell.source)  # test markers are no lesson
             cell.source = ALT_COMMENT_LINE.sub("", cell.source)  # the alt text is in the <img> now
+            if cell.metadata.get("jupyter", {}).get("source_hidden"):  # collapsed in JupyterLab:
+                cell.metadata["transient"] = {"remove_source": True}  # the slide shows the output
     for k, i in reversed(list(enumerate(exercises, start=1))):
         exercise, checker = deck.cells[i], deck.cells[i + 1]
         notes = copy.deepcopy(exercise)
