@@ -16,7 +16,7 @@ import nst_teach as nt
 from nst_teach import color, exercises
 from nst_teach.exercises import SOLVED, UNSOLVED, WRONG
 
-NUMBERS = ["08.1", "08.2", "09.1", "09.2", "10.1", "10.2"]
+NUMBERS = ["08.1", "08.2", "09.1", "09.2", "10.1", "10.2", "11.1", "11.2", "11.3"]
 
 
 @pytest.mark.parametrize("number", NUMBERS)
