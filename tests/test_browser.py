@@ -225,9 +225,7 @@ def test_explorer_runs_in_jupyterlab(lab, browser):
 
 
 def test_exported_deck_opens_offline_with_math(browser, tmp_path):
-    spec = importlib.util.spec_from_file_location("export_slides", ROOT / "scripts" / "export_slides.py")
-    export_slides = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(export_slides)
+    from nst_teach.course import slides as export_slides
     (deck,) = export_slides.export([ROOT / "notebooks" / "01_covariance.ipynb"], tmp_path)
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     requests = []

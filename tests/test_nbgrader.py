@@ -7,7 +7,6 @@ the gradebook and the autograded notebooks are read back. About 40 s on two core
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -26,14 +25,8 @@ ASSIGNMENT = "01_covariance"
 WRONG_N = ("/ (n - 1)", "/ n")  # the typical mistake the checker of 01.1 names
 
 
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-make_nbgrader, editions = load("make_nbgrader"), load("editions")
+from nst_teach.course import editions  # noqa: E402
+from nst_teach.course import nbgrader as make_nbgrader  # noqa: E402
 
 
 def nbgrader(course: Path, *args: str) -> str:

@@ -37,12 +37,15 @@ THE CONTRACT, for whoever writes a notebook (each rule is one test below, run pe
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
+
+from nst_teach.course import slides
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -60,14 +63,13 @@ ARXIV_MENTION = re.compile(r"arxiv|\b\d{4}\.\d{4,5}(v\d+)?\b", re.IGNORECASE)
 
 
 def load_script(name: str):
-    """scripts/<name>.py as a module."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """scripts/<name>.py as a module (imported from scripts/, put on the path)."""
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    return importlib.import_module(name)
 
 
-export_slides = load_script("export_slides")
+export_slides = slides
 execute_notebooks = load_script("execute_notebooks")
 
 

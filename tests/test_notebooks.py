@@ -10,7 +10,6 @@ These tests read the files as they are, so they also cover notebooks added later
 from __future__ import annotations
 
 import ast
-import importlib.util
 import json
 import re
 import subprocess
@@ -175,9 +174,7 @@ class TestCommittedNotebook:
 
 
 def load_editions():
-    spec = importlib.util.spec_from_file_location("editions", ROOT / "scripts" / "editions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    from nst_teach.course import editions as module
     return module
 
 

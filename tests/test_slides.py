@@ -9,7 +9,6 @@ solution is in the speaker notes.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,14 +23,7 @@ REMOTE = re.compile(r"^(https?:)?//", re.I)
 CDN_WORDS = ("//cdn", "unpkg.com", "cdnjs", "jsdelivr", "googleapis", "mathjax.org")
 
 
-def load_export_slides():
-    spec = importlib.util.spec_from_file_location("export_slides", ROOT / "scripts" / "export_slides.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-export_slides = load_export_slides()
+from nst_teach.course import slides as export_slides  # noqa: E402
 
 
 class References(HTMLParser):

@@ -94,12 +94,10 @@ READY = """
 
 
 def load_export_slides():
-    """scripts/export_slides.py as a module."""
-    path = ROOT / "scripts" / "export_slides.py"
-    spec = importlib.util.spec_from_file_location("export_slides", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """nst_teach.course.slides, which `make slides` runs (scripts/export_slides.py)."""
+    from nst_teach.course import slides
+
+    return slides
 
 
 def why_no_browser() -> str | None:
