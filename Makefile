@@ -4,8 +4,8 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test unit notebooks lab lab-lecturer execute student nbgrader slides chromium \
-	lint clean
+.PHONY: setup demo test unit mutants notebooks lab lab-lecturer execute student nbgrader slides \
+	chromium lint clean
 
 setup: $(STAMP)
 
@@ -26,6 +26,19 @@ test: $(STAMP) chromium
 	$(TEST_ENV) $(PY) -m pytest tests
 	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+
+# The fast tier: the tests without the `slow` mark, no nbval (tests/README.md says what it covers).
+unit: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest -m "not slow" tests
+
+# The notebooks alone, executed and compared with their saved outputs (the second half of `test`).
+notebooks: $(STAMP)
+	$(TEST_ENV) $(PY) -m pytest --nbval-lax --nbval-current-env \
+		--nbval-sanitize-with notebooks/sanitize.cfg -p no:cacheprovider notebooks
+
+# Mutation check of the core (tests/mutants.toml) on a copy of the checkout; prints the kill rate.
+mutants: $(STAMP)
+	$(PY) scripts/mutants.py
 
 # Students work in student/ (no solutions); a copy that exists is never overwritten.
 lab: $(STAMP) student

