@@ -64,7 +64,7 @@ def _to_image(rgb: np.ndarray, size: tuple[int, int] | None = None) -> Image.Ima
 
 
 def _noise(rng: np.random.Generator, width: int, height: int, cells: int) -> np.ndarray:
-    """Smooth value noise in about [-1, 1]: a random grid of `cells` across, upsampled bicubically."""
+    """Smooth value noise in about [-1, 1]: a random grid `cells` across, upsampled bicubically."""
     grid_h = max(2, round(cells * height / width))
     grid = rng.uniform(-1, 1, (grid_h, cells)).astype(np.float32)
     return np.asarray(Image.fromarray(grid, mode="F").resize((width, height), Image.BICUBIC))
@@ -91,12 +91,8 @@ def grace_hopper() -> Image.Image:
     return image
 
 
-def landscape(seed: int = 1) -> Image.Image:
-    """A village under a low sun: sky, hazy mountains, layered hills, houses, trees, a path."""
-    rng = np.random.default_rng(seed)
-    s = 2  # drawn at twice the size, then downsampled for clean edges
-    w, h = 512 * s, 384 * s
-    fig, ax = _axes(w, h)
+def _sky(ax, rng, w: int, h: int, s: int) -> None:
+    """The landscape's sky: blue to cream, a glowing low sun, three translucent clouds."""
     yy, xx = np.mgrid[0:h, 0:w] / h
     sun_x, sun_y = 0.74 * w, 0.30 * h
     glow = np.exp(-((xx - sun_x / h) ** 2 + (yy - sun_y / h) ** 2) / 0.03)[..., None]
@@ -106,47 +102,36 @@ def landscape(seed: int = 1) -> Image.Image:
     ax.add_patch(Circle((sun_x, sun_y), 30 * s, color="#fff8e4", lw=0, zorder=1))
     for cx, cy, cw in [(110, 70, 120), (300, 50, 90), (420, 110, 70)]:
         for _ in range(5):  # a cloud is a few overlapping translucent ellipses
-            ax.add_patch(
-                Ellipse(
-                    ((cx + rng.uniform(-0.4, 0.4) * cw) * s, (cy + rng.uniform(-6, 6)) * s),
-                    rng.uniform(0.4, 0.8) * cw * s,
-                    rng.uniform(14, 24) * s,
-                    color="white",
-                    alpha=0.55,
-                    lw=0,
-                    zorder=2,
-                )
-            )
-    x = np.linspace(0, w, 400)
+            centre = ((cx + rng.uniform(-0.4, 0.4) * cw) * s, (cy + rng.uniform(-6, 6)) * s)
+            ax.add_patch(Ellipse(centre, rng.uniform(0.4, 0.8) * cw * s, rng.uniform(14, 24) * s,
+                                 color="white", alpha=0.55, lw=0, zorder=2))
 
-    def ridge(base, amp, waves, rough):
-        phase = rng.uniform(0, 2 * np.pi, len(waves))
-        yy = base * h + sum(
-            amp * h * a * np.sin(2 * np.pi * f * x / w + p)
-            for (f, a), p in zip(waves, phase, strict=True)
-        )
-        return yy + rough * h * np.cumsum(rng.normal(0, 1, x.size)) / np.sqrt(x.size)
 
-    def hill(yy, top, bottom, z, texture=0.08):
-        poly = Polygon(np.c_[np.r_[x, w, 0], np.r_[yy, h, h]], closed=True, lw=0)
-        ax.add_patch(poly)
-        poly.set_visible(False)
-        t = np.linspace(0, 1, h)[:, None, None] ** 0.7
-        img = (1 - t) * _hex(top) + t * _hex(bottom)
-        img = img * (
-            1
-            + texture
-            * _fractal(rng, w // 4, h // 4, (8, 16, 32))[..., None].repeat(4, 0).repeat(4, 1)
-        )
-        im = ax.imshow(np.clip(img, 0, 1), extent=(0, w, h, 0), zorder=z)
-        im.set_clip_path(poly)
+def _ridge(rng, x: np.ndarray, w: int, h: int, base, amp, waves, rough) -> np.ndarray:
+    """A hill's skyline over x: a few sines of random phase plus a random walk."""
+    phase = rng.uniform(0, 2 * np.pi, len(waves))
+    yy = base * h + sum(
+        amp * h * a * np.sin(2 * np.pi * f * x / w + p)
+        for (f, a), p in zip(waves, phase, strict=True)
+    )
+    return yy + rough * h * np.cumsum(rng.normal(0, 1, x.size)) / np.sqrt(x.size)
 
-    hill(ridge(0.50, 0.06, [(1.3, 1), (3.1, 0.4)], 0.02), "#8d9fc2", "#b7b8c8", 3, 0.03)
-    hill(ridge(0.60, 0.04, [(0.8, 1), (2.2, 0.5)], 0.01), "#6f9a63", "#4d7a4a", 4)
-    near = ridge(0.72, 0.03, [(0.6, 1), (1.7, 0.4)], 0.004)
-    hill(near, "#8fb55a", "#3f6b2f", 6, 0.12)
 
-    # houses sit on the near hill; shaded side walls face away from the sun
+def _hill(ax, rng, x: np.ndarray, w: int, h: int, yy, top, bottom, z, texture=0.08) -> None:
+    """Everything below the skyline yy: a top-to-bottom gradient with fractal texture."""
+    poly = Polygon(np.c_[np.r_[x, w, 0], np.r_[yy, h, h]], closed=True, lw=0)
+    ax.add_patch(poly)
+    poly.set_visible(False)
+    t = np.linspace(0, 1, h)[:, None, None] ** 0.7
+    img = (1 - t) * _hex(top) + t * _hex(bottom)
+    grain = _fractal(rng, w // 4, h // 4, (8, 16, 32))[..., None].repeat(4, 0).repeat(4, 1)
+    img = img * (1 + texture * grain)
+    im = ax.imshow(np.clip(img, 0, 1), extent=(0, w, h, 0), zorder=z)
+    im.set_clip_path(poly)
+
+
+def _houses(ax, rng, x: np.ndarray, near: np.ndarray, s: int) -> None:
+    """Houses on the near hill; shaded side walls face away from the sun."""
     for hx, hw, hh in [(70, 46, 34), (128, 38, 30), (182, 52, 38), (250, 40, 28)]:
         base = np.interp(hx * s + hw * s / 2, x, near) + 10 * s
         x0, y0, ww, hh = hx * s, base - hh * s, hw * s, hh * s
@@ -154,108 +139,48 @@ def landscape(seed: int = 1) -> Image.Image:
         ax.add_patch(Rectangle((x0, y0), ww, hh, color=wall, lw=0, zorder=7))
         ax.add_patch(Rectangle((x0, y0), ww * 0.28, hh, color="#000", alpha=0.18, lw=0, zorder=7))
         roof = rng.choice(["#a8432f", "#8a3a2a", "#b5582f"])
-        ax.add_patch(
-            Polygon(
-                [(x0 - 5 * s, y0), (x0 + ww / 2, y0 - 0.55 * ww), (x0 + ww + 5 * s, y0)],
-                color=roof,
-                lw=0,
-                zorder=8,
-            )
-        )
-        ax.add_patch(
-            Polygon(
-                [(x0 - 5 * s, y0), (x0 + ww / 2, y0 - 0.55 * ww), (x0 + ww / 2, y0)],
-                color="#000",
-                alpha=0.2,
-                lw=0,
-                zorder=8,
-            )
-        )
-        ax.add_patch(
-            Rectangle(
-                (x0 + 0.42 * ww, y0 + 0.5 * hh),
-                0.18 * ww,
-                0.5 * hh,
-                color="#5a3b28",
-                lw=0,
-                zorder=8,
-            )
-        )
+        eaves = (x0 - 5 * s, y0), (x0 + ww / 2, y0 - 0.55 * ww)
+        ax.add_patch(Polygon([*eaves, (x0 + ww + 5 * s, y0)], color=roof, lw=0, zorder=8))
+        ax.add_patch(Polygon([*eaves, (x0 + ww / 2, y0)], color="#000", alpha=0.2, lw=0,
+                             zorder=8))
+        ax.add_patch(Rectangle((x0 + 0.42 * ww, y0 + 0.5 * hh), 0.18 * ww, 0.5 * hh,
+                               color="#5a3b28", lw=0, zorder=8))
         for wx in (0.12, 0.7):
-            ax.add_patch(
-                Rectangle(
-                    (x0 + wx * ww, y0 + 0.25 * hh),
-                    0.16 * ww,
-                    0.22 * hh,
-                    color="#3b4a66",
-                    lw=0,
-                    zorder=8,
-                )
-            )
-    # trees: round deciduous and pointed conifers, lit from the upper right
-    trees = [
-        (30, "round"),
-        (112, "cone"),
-        (235, "round"),
-        (300, "cone"),
-        (330, "round"),
-        (370, "cone"),
-        (400, "cone"),
-        (450, "round"),
-        (490, "cone"),
-    ]
+            ax.add_patch(Rectangle((x0 + wx * ww, y0 + 0.25 * hh), 0.16 * ww, 0.22 * hh,
+                                   color="#3b4a66", lw=0, zorder=8))
+
+
+def _trees(ax, rng, x: np.ndarray, near: np.ndarray, s: int) -> None:
+    """Round deciduous trees and pointed conifers on the near hill, lit from the upper right."""
+    trees = [(30, "round"), (112, "cone"), (235, "round"), (300, "cone"), (330, "round"),
+             (370, "cone"), (400, "cone"), (450, "round"), (490, "cone")]
     for tx, kind in trees:
         tx = (tx + rng.uniform(-6, 6)) * s
         base = np.interp(tx, x, near) + 14 * s
         size = rng.uniform(0.85, 1.25) * s
-        ax.add_patch(
-            Rectangle(
-                (tx - 3 * size, base - 26 * size),
-                6 * size,
-                26 * size,
-                color="#4a3222",
-                lw=0,
-                zorder=9,
-            )
-        )
+        ax.add_patch(Rectangle((tx - 3 * size, base - 26 * size), 6 * size, 26 * size,
+                               color="#4a3222", lw=0, zorder=9))
         if kind == "round":
-            for dx, dy, r, c in [
-                (0, -40, 22, "#2f5a2a"),
-                (6, -46, 14, "#4f8a3a"),
-                (9, -50, 7, "#7fb04f"),
-            ]:
-                ax.add_patch(
-                    Circle((tx + dx * size, base + dy * size), r * size, color=c, lw=0, zorder=9)
-                )
-        else:
-            for k, c in enumerate(["#1f4a2c", "#2c6239", "#3c7a45"]):
-                top = base - (70 - 8 * k) * size
-                ax.add_patch(
-                    Polygon(
-                        [
-                            (tx - (18 - 5 * k) * size, base - (12 + 14 * k) * size),
-                            (tx, top),
-                            (tx + (18 - 5 * k) * size, base - (12 + 14 * k) * size),
-                        ],
-                        color=c,
-                        lw=0,
-                        zorder=9,
-                    )
-                )
-    # a winding path in the foreground, drawn in perspective
+            for dx, dy, r, c in [(0, -40, 22, "#2f5a2a"), (6, -46, 14, "#4f8a3a"),
+                                 (9, -50, 7, "#7fb04f")]:
+                ax.add_patch(Circle((tx + dx * size, base + dy * size), r * size, color=c, lw=0,
+                                    zorder=9))
+            continue
+        for k, c in enumerate(["#1f4a2c", "#2c6239", "#3c7a45"]):
+            top = base - (70 - 8 * k) * size
+            foot = base - (12 + 14 * k) * size
+            ax.add_patch(Polygon([(tx - (18 - 5 * k) * size, foot), (tx, top),
+                                  (tx + (18 - 5 * k) * size, foot)], color=c, lw=0, zorder=9))
+
+
+def _path_and_grass(ax, rng, w: int, h: int, s: int) -> None:
+    """A winding path in the foreground, drawn in perspective, and grass tufts."""
     t = np.linspace(0, 1, 60)
     px = (0.55 + 0.12 * np.sin(3 * t)) * w + (1 - t) * 60 * s
     py = (0.78 + 0.22 * t) * h
     half = (4 + 40 * t**1.5) * s
-    ax.add_patch(
-        Polygon(
-            np.c_[np.r_[px - half, (px + half)[::-1]], np.r_[py, py[::-1]]],
-            color="#cdb48a",
-            lw=0,
-            zorder=10,
-        )
-    )
-    # grass tufts
+    outline = np.c_[np.r_[px - half, (px + half)[::-1]], np.r_[py, py[::-1]]]
+    ax.add_patch(Polygon(outline, color="#cdb48a", lw=0, zorder=10))
     gx = rng.uniform(0, w, 900)
     gy = rng.uniform(0.8 * h, h, 900)
     glen = (4 + 10 * (gy / h - 0.8) / 0.2) * s
@@ -263,8 +188,26 @@ def landscape(seed: int = 1) -> Image.Image:
     segs = np.stack([np.c_[gx, gy], np.c_[gx + glen * np.cos(ang), gy + glen * np.sin(ang)]], 1)
     cols = rng.choice([_hex("#2f5a23"), _hex("#5c8f36"), _hex("#a3c468")], 900)
     ax.add_collection(LineCollection(segs, colors=cols, linewidths=1.5 * s, zorder=11))
-    rgb = _to_array(fig)
-    return _to_image(rgb, (512, 384))
+
+
+def landscape(seed: int = 1) -> Image.Image:
+    """A village under a low sun: sky, hazy mountains, layered hills, houses, trees, a path."""
+    rng = np.random.default_rng(seed)
+    s = 2  # drawn at twice the size, then downsampled for clean edges
+    w, h = 512 * s, 384 * s
+    fig, ax = _axes(w, h)
+    _sky(ax, rng, w, h, s)
+    x = np.linspace(0, w, 400)
+    far = _ridge(rng, x, w, h, 0.50, 0.06, [(1.3, 1), (3.1, 0.4)], 0.02)
+    _hill(ax, rng, x, w, h, far, "#8d9fc2", "#b7b8c8", 3, 0.03)
+    middle = _ridge(rng, x, w, h, 0.60, 0.04, [(0.8, 1), (2.2, 0.5)], 0.01)
+    _hill(ax, rng, x, w, h, middle, "#6f9a63", "#4d7a4a", 4)
+    near = _ridge(rng, x, w, h, 0.72, 0.03, [(0.6, 1), (1.7, 0.4)], 0.004)
+    _hill(ax, rng, x, w, h, near, "#8fb55a", "#3f6b2f", 6, 0.12)
+    _houses(ax, rng, x, near, s)
+    _trees(ax, rng, x, near, s)
+    _path_and_grass(ax, rng, w, h, s)
+    return _to_image(_to_array(fig), (512, 384))
 
 
 # ---------------------------------------------------------------- style images
@@ -281,127 +224,212 @@ def _finger(x0: float, y0: float, length: float, width: float, turn: float) -> n
     return np.r_[np.c_[xs + nx, ys + ny], np.c_[xs - nx, ys - ny][::-1]]
 
 
+def _fuji(ax, w: int, h: int, s: int, deep, foam) -> None:
+    """Mount Fuji on the horizon (its snow cap in foam colour), and two bands of cloud."""
+    fx, fy = 0.62 * w, 0.30 * h
+    peak = [(fx - 20 * s, fy - 75 * s), (fx + 22 * s, fy - 75 * s)]
+    mountain = [(fx - 150 * s, fy + 10 * s), *peak, (fx + 150 * s, fy + 10 * s)]
+    ax.add_patch(Polygon(mountain, color=deep, lw=0, zorder=1))
+    cap = [(fx - 58 * s, fy - 38 * s), *peak, (fx + 58 * s, fy - 38 * s),
+           (fx + 30 * s, fy - 44 * s), (fx + 12 * s, fy - 34 * s), (fx - 8 * s, fy - 46 * s),
+           (fx - 30 * s, fy - 36 * s)]
+    ax.add_patch(Polygon(cap, color=foam, lw=0, zorder=1))
+    for cy in (0.08, 0.17):
+        xs = np.linspace(0, w, 200)
+        ys = cy * h + 8 * s * np.sin(xs / (40 * s) + 10 * cy)
+        ax.fill_between(xs, ys - 9 * s, ys + 9 * s, color="#d9cfb4", lw=0, zorder=1)
+
+
+def _claws(ax, rng, wave: dict, c: int, s: int, colours: dict) -> None:
+    """Foam claws at the crest at index c (curling fingers), and spray flung ahead of it."""
+    x, y, x0, scale, z = wave["x"], wave["y"], wave["x0"], wave["scale"], wave["z"]
+    cx, cy, a = x[c], y[c], wave["swell"][c]
+    for finger in range(int(rng.integers(4, 7))):
+        # start a little behind the crest, each finger a bit shorter than the last
+        i = min(c + int(finger * 0.12 * a / (x0[1] - x0[0])), len(x) - 1)
+        outline = _finger(x[i], y[i], (1.3 - 0.12 * finger) * a, rng.uniform(0.1, 0.14) * a,
+                          rng.uniform(2.8, 3.6))
+        ax.add_patch(Polygon(outline, facecolor=colours["foam"], edgecolor=colours["deep"],
+                             lw=max(0.6, 1.2 * scale) * s, zorder=z + 0.3))
+    n = 18  # spray flung ahead of the crest
+    sx = cx - np.abs(rng.normal(0.2, 0.3, n)) * a
+    sy = cy - rng.normal(0.1, 0.2, n) * a
+    sr = rng.uniform(0.01, 0.025, n) * a + 0.6 * s
+    spray = [Circle((a, b), q) for a, b, q in zip(sx, sy, sr, strict=True)]
+    ax.add_collection(PatchCollection(spray, facecolor=colours["foam"],
+                                      edgecolor=colours["mid"], lw=0.6 * s, zorder=z + 0.3))
+
+
+def _wave_shape(rng, row: int, n_rows: int, w: int, h: int) -> dict:
+    """One row of waves: its surface (x, y) over phase theta, crests leaning forward."""
+    depth = row / (n_rows - 1)  # 0 far away ... 1 in front
+    scale = 0.3 + 0.9 * depth**1.5
+    base = (0.33 + 0.72 * depth**1.2) * h
+    k = 2 * np.pi / (rng.uniform(0.9, 1.1) * 0.34 * w * scale)
+    r = 0.8 / k * rng.uniform(0.9, 1.05)  # kr close to 1 gives sharp crests
+    phase = rng.uniform(0, 2 * np.pi)
+    x0 = np.linspace(-0.3 * w, 1.3 * w, 2000)
+    theta = k * x0 + phase
+    crest = ((1 + np.cos(theta)) / 2) ** 3  # 1 at the crest, 0 in the trough
+    x = x0 - r * np.sin(theta) - 0.35 * r * crest  # crests lean forward (to the left)
+    swell = 1.8 * r * (0.8 + 0.3 * np.sin(0.37 * theta + rng.uniform(0, 6)))
+    y = base - swell * np.cos(theta) - 0.4 * swell * crest
+    return dict(scale=scale, base=base, r=r, x0=x0, theta=theta, x=x, y=y, swell=swell,
+                z=10 + 3 * row)
+
+
+def _wave_row(ax, rng, row: int, n_rows: int, w: int, h: int, s: int, colours: dict) -> None:
+    """One row of waves: a shaded body, striations along its surface, a crest line, foam."""
+    wave = _wave_shape(rng, row, n_rows, w, h)
+    x, y, r, z, scale = wave["x"], wave["y"], wave["r"], wave["z"], wave["scale"]
+    poly = Polygon(np.c_[np.r_[x, x[-1], x[0]], np.r_[y, h + 10, h + 10]], lw=0)
+    ax.add_patch(poly)
+    poly.set_visible(False)
+    t = np.clip((np.arange(h)[:, None, None] - (wave["base"] - 2 * r)) / (5 * r), 0, 1)
+    mid, deep = colours["mid"], colours["deep"]
+    fill = np.where(t < 0.6, (1 - t / 0.6) * mid + t / 0.6 * deep, deep)
+    grain = _fractal(rng, w // 2, h // 2, (8, 32)).repeat(2, 0).repeat(2, 1)[..., None]
+    body = np.clip(np.broadcast_to(fill, (h, w, 3)) * (1 + 0.07 * grain), 0, 1)
+    ax.imshow(body, extent=(0, w, h, 0), zorder=z).set_clip_path(poly)
+    # striations: lines that follow the wave's surface, thinner with depth below it
+    for j in range(1, 14):
+        off = j * 0.25 * r * (1 + 0.02 * j)
+        ax.plot(x + 0.1 * off, y + off, color=colours["light"],
+                lw=max(0.6, 3 * scale - 0.15 * j) * s, alpha=0.9 - 0.05 * j, zorder=z + 0.1)
+    ax.plot(x, y, color=colours["foam"], lw=max(2, 5 * scale) * s, zorder=z + 0.2,
+            solid_capstyle="round")
+    # foam claws at each crest: curling fingers made of shrinking overlapping circles
+    for c in np.nonzero(np.diff(np.floor(wave["theta"] / (2 * np.pi))) > 0)[0]:
+        if -0.1 * w < x[c] < 1.1 * w:
+            _claws(ax, rng, wave, c, s, colours)
+
+
 def waves(seed: int = 2) -> Image.Image:
-    """Hokusai-like: rows of Prussian-blue waves, small far away and big in front, with foam claws."""
+    """Hokusai-like: rows of Prussian-blue waves, small far off and big in front, foam claws."""
     rng = np.random.default_rng(seed)
     s = 2
     w = h = 512 * s
     fig, ax = _axes(w, h)
     y = np.linspace(0, 1, h)[:, None, None]
     sky = (1 - y) * _hex("#cbbd9c") + y * _hex("#f1e6c8")
-    sky = np.broadcast_to(sky, (h, w, 3)) * (
-        1 + 0.05 * _fractal(rng, w, h, (8, 32, 128))[..., None]
-    )
+    grain = _fractal(rng, w, h, (8, 32, 128))[..., None]
+    sky = np.broadcast_to(sky, (h, w, 3)) * (1 + 0.05 * grain)
     ax.imshow(np.clip(sky, 0, 1), extent=(0, w, h, 0), zorder=0)
-    deep, mid, light, foam = _hex("#11295a"), _hex("#2a5b94"), _hex("#8fb4d6"), "#fbf6ea"
-    # Mount Fuji on the horizon, and two bands of cloud
-    fx, fy = 0.62 * w, 0.30 * h
-    ax.add_patch(
-        Polygon(
-            [
-                (fx - 150 * s, fy + 10 * s),
-                (fx - 20 * s, fy - 75 * s),
-                (fx + 22 * s, fy - 75 * s),
-                (fx + 150 * s, fy + 10 * s),
-            ],
-            color=deep,
-            lw=0,
-            zorder=1,
-        )
-    )
-    ax.add_patch(
-        Polygon(
-            [
-                (fx - 58 * s, fy - 38 * s),
-                (fx - 20 * s, fy - 75 * s),
-                (fx + 22 * s, fy - 75 * s),
-                (fx + 58 * s, fy - 38 * s),
-                (fx + 30 * s, fy - 44 * s),
-                (fx + 12 * s, fy - 34 * s),
-                (fx - 8 * s, fy - 46 * s),
-                (fx - 30 * s, fy - 36 * s),
-            ],
-            color=foam,
-            lw=0,
-            zorder=1,
-        )
-    )
-    for cy in (0.08, 0.17):
-        xs = np.linspace(0, w, 200)
-        ys = cy * h + 8 * s * np.sin(xs / (40 * s) + 10 * cy)
-        ax.fill_between(xs, ys - 9 * s, ys + 9 * s, color="#d9cfb4", lw=0, zorder=1)
+    colours = dict(deep=_hex("#11295a"), mid=_hex("#2a5b94"), light=_hex("#8fb4d6"),
+                   foam="#fbf6ea")
+    _fuji(ax, w, h, s, colours["deep"], colours["foam"])
     n_rows = 7
     for row in range(n_rows):
-        depth = row / (n_rows - 1)  # 0 far away ... 1 in front
-        scale = 0.3 + 0.9 * depth**1.5
-        base = (0.33 + 0.72 * depth**1.2) * h
-        k = 2 * np.pi / (rng.uniform(0.9, 1.1) * 0.34 * w * scale)
-        r = 0.8 / k * rng.uniform(0.9, 1.05)  # kr close to 1 gives sharp crests
-        phase = rng.uniform(0, 2 * np.pi)
-        x0 = np.linspace(-0.3 * w, 1.3 * w, 2000)
-        theta = k * x0 + phase
-        crest = ((1 + np.cos(theta)) / 2) ** 3  # 1 at the crest, 0 in the trough
-        x = x0 - r * np.sin(theta) - 0.35 * r * crest  # crests lean forward (to the left)
-        swell = 1.8 * r * (0.8 + 0.3 * np.sin(0.37 * theta + rng.uniform(0, 6)))
-        y = base - swell * np.cos(theta) - 0.4 * swell * crest
-        z = 10 + 3 * row
-        poly = Polygon(np.c_[np.r_[x, x[-1], x[0]], np.r_[y, h + 10, h + 10]], lw=0)
-        ax.add_patch(poly)
-        poly.set_visible(False)
-        t = np.clip((np.arange(h)[:, None, None] - (base - 2 * r)) / (5 * r), 0, 1)
-        fill = np.where(t < 0.6, (1 - t / 0.6) * mid + t / 0.6 * deep, deep)
-        grain = _fractal(rng, w // 2, h // 2, (8, 32)).repeat(2, 0).repeat(2, 1)[..., None]
-        im = ax.imshow(
-            np.clip(np.broadcast_to(fill, (h, w, 3)) * (1 + 0.07 * grain), 0, 1),
-            extent=(0, w, h, 0),
-            zorder=z,
-        )
-        im.set_clip_path(poly)
-        # striations: lines that follow the wave's surface, thinner with depth below it
-        for j in range(1, 14):
-            off = j * 0.25 * r * (1 + 0.02 * j)
-            ax.plot(
-                x + 0.1 * off,
-                y + off,
-                color=light,
-                lw=max(0.6, 3 * scale - 0.15 * j) * s,
-                alpha=0.9 - 0.05 * j,
-                zorder=z + 0.1,
-            )
-        ax.plot(x, y, color=foam, lw=max(2, 5 * scale) * s, zorder=z + 0.2, solid_capstyle="round")
-        # foam claws at each crest: curling fingers made of shrinking overlapping circles
-        tops = np.nonzero(np.diff(np.floor(theta / (2 * np.pi))) > 0)[0]
-        for c in tops:
-            cx, cy, a = x[c], y[c], swell[c]
-            if not -0.1 * w < cx < 1.1 * w:
-                continue
-            for finger in range(int(rng.integers(4, 7))):
-                # start a little behind the crest, each finger a bit shorter than the last
-                i = min(c + int(finger * 0.12 * a / (x0[1] - x0[0])), len(x) - 1)
-                ax.add_patch(
-                    Polygon(
-                        _finger(
-                            x[i],
-                            y[i],
-                            (1.3 - 0.12 * finger) * a,
-                            rng.uniform(0.1, 0.14) * a,
-                            rng.uniform(2.8, 3.6),
-                        ),
-                        facecolor=foam,
-                        edgecolor=deep,
-                        lw=max(0.6, 1.2 * scale) * s,
-                        zorder=z + 0.3,
-                    )
-                )
-            n = 18  # spray flung ahead of the crest
-            sx = cx - np.abs(rng.normal(0.2, 0.3, n)) * a
-            sy = cy - rng.normal(0.1, 0.2, n) * a
-            sr = rng.uniform(0.01, 0.025, n) * a + 0.6 * s
-            spray = [Circle((a, b), q) for a, b, q in zip(sx, sy, sr, strict=True)]
-            ax.add_collection(
-                PatchCollection(spray, facecolor=foam, edgecolor=mid, lw=0.6 * s, zorder=z + 0.3)
-            )
+        _wave_row(ax, rng, row, n_rows, w, h, s, colours)
     return _to_image(_to_array(fig), (512, 512))
+
+
+# swirls' vortices (x, y, radius, spin) and stars (x, y, radius), in unit coordinates
+VORTICES = [(0.35, 0.38, 0.16, 1.0), (0.62, 0.30, 0.11, -1.0), (0.15, 0.15, 0.09, 1.0),
+            (0.80, 0.55, 0.12, 1.0)]
+STARS = [(0.82, 0.14, 0.075), (0.12, 0.46, 0.05), (0.50, 0.10, 0.04), (0.30, 0.12, 0.035),
+         (0.92, 0.36, 0.04), (0.60, 0.55, 0.035)]
+
+
+def _hills_y(u):
+    """The skyline of swirls' hills at horizontal position u (unit coordinates)."""
+    return 0.74 + 0.06 * np.sin(5.0 * u + 0.7) + 0.03 * np.sin(13 * u)
+
+
+def _in_cypress(u, v):
+    """Inside the flame-shaped tree on the left, pointed at the top."""
+    half = 0.075 * np.clip((v - 0.22) / 0.78, 0, 1) ** 0.7
+    return np.abs(u - 0.13 - 0.015 * np.sin(20 * v)) < half
+
+
+def _flow(u, v, flow_noise):
+    """Unit direction of the brush strokes at (u, v): vortices, rings round stars, hills, tree."""
+    vx = 1.0 + 0.0 * u
+    vy = 0.25 * np.sin(6 * u + 1.5)
+    for cx, cy, r, spin in VORTICES:
+        dx, dy = u - cx, v - cy
+        d2 = dx * dx + dy * dy
+        g = spin * 3.0 * np.exp(-d2 / (2 * r * r)) / np.sqrt(d2 + 1e-4) * r
+        vx, vy = vx - g * dy / np.sqrt(d2 + 1e-4), vy + g * dx / np.sqrt(d2 + 1e-4)
+    for cx, cy, r in STARS:  # concentric rings around each star
+        dx, dy = u - cx, v - cy
+        d = np.sqrt(dx * dx + dy * dy) + 1e-4
+        g = 4 * np.exp(-((d / (2.6 * r)) ** 2))
+        vx, vy = vx * (1 - g / 4) - g * dy / d, vy * (1 - g / 4) + g * dx / d
+    iu = np.clip((u * 127).astype(int), 0, 127)
+    iv = np.clip((v * 127).astype(int), 0, 127)
+    vx = vx + 0.5 * flow_noise[0][iv, iu]
+    vy = vy + 0.5 * flow_noise[1][iv, iu]
+    below = v > _hills_y(u)  # strokes follow the slope of the hills
+    vx = np.where(below, 1.0, vx)
+    vy = np.where(below, 0.3 * np.cos(5.0 * u + 0.7) + 0.39 * np.cos(13 * u), vy)
+    tree = _in_cypress(u, v)  # and lick upwards like flames in the cypress
+    vx = np.where(tree, 0.7 * np.sin(40 * v + 25 * u), vx)
+    vy = np.where(tree, -1.0, vy)
+    norm = np.sqrt(vx * vx + vy * vy) + 1e-6
+    return vx / norm, vy / norm
+
+
+def _swirl_palettes() -> dict:
+    """swirls' colours: night sky, pale band, gold stars, land, cypress."""
+    def hexes(*colours):
+        return [_hex(c) for c in colours]
+
+    return dict(sky=hexes("#142a6e", "#1f3f8f", "#2d5fae", "#3f78c0", "#16307a", "#6c93c9"),
+                pale=hexes("#a9c4d8", "#d7dfb6", "#8fb1d6", "#e8e2a6", "#c4d6e0"),
+                gold=hexes("#f4d23c", "#f7e06a", "#e9b526", "#fff1a8", "#d8a520"),
+                land=hexes("#1c3350", "#284a5e", "#3d5f52", "#182640", "#4d6e78"),
+                tree=hexes("#15200f", "#2b4522", "#45552a", "#1a2236", "#6b5a2a", "#223a1c"))
+
+
+def _swirl_colour(rng, u, v, palettes: dict):
+    """A stroke's colour at (u, v): tree, land, star (in rings), the bright band, or night sky."""
+    def pick(name):
+        return palettes[name][rng.integers(len(palettes[name]))]
+
+    if _in_cypress(u, v):
+        return pick("tree")
+    if v > _hills_y(u):
+        return pick("land")
+    for cx, cy, r in STARS:
+        d = np.hypot(u - cx, v - cy)
+        if d < r:
+            return pick("gold")
+        if d < 2.6 * r:
+            ring = int(d / r * 3) % 2
+            return palettes["gold" if ring else "pale"][rng.integers(5)]
+    # a bright band that follows the big spiral: pale greens and creams
+    band = abs(v - (0.42 + 0.1 * np.sin(7 * u + 0.3)))
+    if band < 0.05 and rng.random() < 0.8:
+        return pick("pale")
+    if rng.random() < 0.04:
+        return pick("gold")
+    return pick("sky")
+
+
+def _stroke_pass(ax, rng, w: int, h: int, s: int, stroke: tuple, flow_noise) -> None:
+    """One pass of strokes on a jittered grid, each following the flow, outlined darker."""
+    spacing, length, width, steps = stroke
+    gx, gy = np.meshgrid(np.arange(0, w + 1, spacing * s), np.arange(0, h + 1, spacing * s))
+    px = (gx + rng.uniform(-0.5, 0.5, gx.shape) * spacing * s).ravel()
+    py = (gy + rng.uniform(-0.5, 0.5, gy.shape) * spacing * s).ravel()
+    if width < 5:  # the finest pass only highlights part of the picture
+        keep = rng.random(px.size) < 0.55
+        px, py = px[keep], py[keep]
+    pts = [np.c_[px, py]]
+    step = length * s / steps * rng.uniform(0.7, 1.3, px.size)
+    for _ in range(steps):
+        vx, vy = _flow(pts[-1][:, 0] / w, pts[-1][:, 1] / h, flow_noise)
+        pts.append(pts[-1] + np.c_[vx, vy] * step[:, None])
+    segs = np.stack(pts, 1)
+    palettes = _swirl_palettes()
+    cols = np.array([_swirl_colour(rng, a / w, b / h, palettes)
+                     for a, b in zip(px, py, strict=True)])
+    cols = np.clip(cols * rng.uniform(0.9, 1.1, (len(cols), 1)), 0, 1)
+    order = rng.permutation(len(segs))
+    for colours, lw in ((cols[order] * 0.55, (width + 2) * s), (cols[order], width * s)):
+        ax.add_collection(LineCollection(segs[order], colors=colours, linewidths=lw,
+                                         capstyle="round", joinstyle="round"))
 
 
 def swirls(seed: int = 3) -> Image.Image:
@@ -411,150 +439,20 @@ def swirls(seed: int = 3) -> Image.Image:
     w = h = 512 * s
     fig, ax = _axes(w, h)
     ax.imshow(np.broadcast_to(_hex("#1b2f6b"), (h, w, 3)), extent=(0, w, h, 0), zorder=0)
-    # vortices (x, y, radius, spin) in unit coordinates, and stars (x, y, radius)
-    vortices = [
-        (0.35, 0.38, 0.16, 1.0),
-        (0.62, 0.30, 0.11, -1.0),
-        (0.15, 0.15, 0.09, 1.0),
-        (0.80, 0.55, 0.12, 1.0),
-    ]
-    stars = [
-        (0.82, 0.14, 0.075),
-        (0.12, 0.46, 0.05),
-        (0.50, 0.10, 0.04),
-        (0.30, 0.12, 0.035),
-        (0.92, 0.36, 0.04),
-        (0.60, 0.55, 0.035),
-    ]
-
-    def hills_y(u):
-        return 0.74 + 0.06 * np.sin(5.0 * u + 0.7) + 0.03 * np.sin(13 * u)
-
-    def in_cypress(u, v):  # a flame-shaped tree on the left, pointed at the top
-        half = 0.075 * np.clip((v - 0.22) / 0.78, 0, 1) ** 0.7
-        return np.abs(u - 0.13 - 0.015 * np.sin(20 * v)) < half
-
     flow_noise = [_noise(rng, 128, 128, 6) for _ in range(2)]
-
-    def flow(px, py):
-        u, v = px / w, py / h
-        vx = 1.0 + 0.0 * u
-        vy = 0.25 * np.sin(6 * u + 1.5)
-        for cx, cy, r, spin in vortices:
-            dx, dy = u - cx, v - cy
-            d2 = dx * dx + dy * dy
-            g = spin * 3.0 * np.exp(-d2 / (2 * r * r)) / np.sqrt(d2 + 1e-4) * r
-            vx, vy = vx - g * dy / np.sqrt(d2 + 1e-4), vy + g * dx / np.sqrt(d2 + 1e-4)
-        for cx, cy, r in stars:  # concentric rings around each star
-            dx, dy = u - cx, v - cy
-            d = np.sqrt(dx * dx + dy * dy) + 1e-4
-            g = 4 * np.exp(-((d / (2.6 * r)) ** 2))
-            vx, vy = vx * (1 - g / 4) - g * dy / d, vy * (1 - g / 4) + g * dx / d
-        iu = np.clip((u * 127).astype(int), 0, 127)
-        iv = np.clip((v * 127).astype(int), 0, 127)
-        vx = vx + 0.5 * flow_noise[0][iv, iu]
-        vy = vy + 0.5 * flow_noise[1][iv, iu]
-        below = v > hills_y(u)  # strokes follow the slope of the hills
-        vx = np.where(below, 1.0, vx)
-        vy = np.where(below, 0.3 * np.cos(5.0 * u + 0.7) + 0.39 * np.cos(13 * u), vy)
-        tree = in_cypress(u, v)  # and lick upwards like flames in the cypress
-        vx = np.where(tree, 0.7 * np.sin(40 * v + 25 * u), vx)
-        vy = np.where(tree, -1.0, vy)
-        norm = np.sqrt(vx * vx + vy * vy) + 1e-6
-        return vx / norm, vy / norm
-
-    sky = [_hex(c) for c in ["#142a6e", "#1f3f8f", "#2d5fae", "#3f78c0", "#16307a", "#6c93c9"]]
-    pale = [_hex(c) for c in ["#a9c4d8", "#d7dfb6", "#8fb1d6", "#e8e2a6", "#c4d6e0"]]
-    gold = [_hex(c) for c in ["#f4d23c", "#f7e06a", "#e9b526", "#fff1a8", "#d8a520"]]
-    land = [_hex(c) for c in ["#1c3350", "#284a5e", "#3d5f52", "#182640", "#4d6e78"]]
-    tree = [_hex(c) for c in ["#15200f", "#2b4522", "#45552a", "#1a2236", "#6b5a2a", "#223a1c"]]
-
-    def colour(px, py):
-        u, v = px / w, py / h
-        if in_cypress(u, v):
-            return tree[rng.integers(len(tree))]
-        if v > hills_y(u):
-            return land[rng.integers(len(land))]
-        for cx, cy, r in stars:
-            d = np.hypot(u - cx, v - cy)
-            if d < r:
-                return gold[rng.integers(len(gold))]
-            if d < 2.6 * r:
-                ring = int(d / r * 3) % 2
-                return (gold if ring else pale)[rng.integers(5)]
-        # a bright band that follows the big spiral: pale greens and creams
-        band = abs(v - (0.42 + 0.1 * np.sin(7 * u + 0.3)))
-        if band < 0.05 and rng.random() < 0.8:
-            return pale[rng.integers(len(pale))]
-        if rng.random() < 0.04:
-            return gold[rng.integers(len(gold))]
-        return sky[rng.integers(len(sky))]
-
     # three passes, coarse to fine, so there is texture at several scales
-    for spacing, length, width, steps in [(18, 34, 11, 6), (11, 22, 7, 6), (7, 13, 4, 5)]:
-        gx, gy = np.meshgrid(np.arange(0, w + 1, spacing * s), np.arange(0, h + 1, spacing * s))
-        px = (gx + rng.uniform(-0.5, 0.5, gx.shape) * spacing * s).ravel()
-        py = (gy + rng.uniform(-0.5, 0.5, gy.shape) * spacing * s).ravel()
-        if width < 5:  # the finest pass only highlights part of the picture
-            keep = rng.random(px.size) < 0.55
-            px, py = px[keep], py[keep]
-        pts = [np.c_[px, py]]
-        step = length * s / steps * rng.uniform(0.7, 1.3, px.size)
-        for _ in range(steps):
-            vx, vy = flow(pts[-1][:, 0], pts[-1][:, 1])
-            pts.append(pts[-1] + np.c_[vx, vy] * step[:, None])
-        segs = np.stack(pts, 1)
-        cols = np.array([colour(a, b) for a, b in zip(px, py, strict=True)])
-        cols = np.clip(cols * rng.uniform(0.9, 1.1, (len(cols), 1)), 0, 1)
-        order = rng.permutation(len(segs))
-        ax.add_collection(
-            LineCollection(
-                segs[order],
-                colors=cols[order] * 0.55,
-                linewidths=(width + 2) * s,
-                capstyle="round",
-                joinstyle="round",
-            )
-        )
-        ax.add_collection(
-            LineCollection(
-                segs[order],
-                colors=cols[order],
-                linewidths=width * s,
-                capstyle="round",
-                joinstyle="round",
-            )
-        )
+    for stroke in [(18, 34, 11, 6), (11, 22, 7, 6), (7, 13, 4, 5)]:
+        _stroke_pass(ax, rng, w, h, s, stroke, flow_noise)
     return _to_image(_to_array(fig), (512, 512))
 
 
-def mosaic(seed: int = 4) -> Image.Image:
-    """Stained glass: a Voronoi rose window with dark leading and saturated, mottled glass."""
-    rng = np.random.default_rng(seed)
-    n = 512
-    pts, cols = [], []
-    palette = [
-        _hex(c)
-        for c in [
-            "#b3122e",
-            "#1b3fa6",
-            "#0f7a4a",
-            "#e3a21a",
-            "#6a1f8c",
-            "#138a9e",
-            "#d9541e",
-            "#2b6fd6",
-            "#f2d04b",
-            "#8c1a4b",
-        ]
-    ]
+def _rose_window(rng, palette: list, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The mosaic's cell centres and colours: rings of a rose window, random cells outside."""
     centre = np.array([256.0, 256.0])
-    pts.append(centre)
-    cols.append(_hex("#f2d04b"))
+    pts, cols = [centre], [_hex("#f2d04b")]
     # rings of the rose window: symmetric points, one colour per ring (alternating in pairs)
-    for ring, (radius, count) in enumerate(
-        [(22, 6), (48, 12), (80, 12), (112, 24), (150, 24), (190, 36), (235, 40)]
-    ):
+    rings = [(22, 6), (48, 12), (80, 12), (112, 24), (150, 24), (190, 36), (235, 40)]
+    for ring, (radius, count) in enumerate(rings):
         twist = (ring % 2) * np.pi / count
         ang = twist + 2 * np.pi * np.arange(count) / count
         pts += list(centre + radius * np.c_[np.cos(ang), np.sin(ang)])
@@ -568,9 +466,11 @@ def mosaic(seed: int = 4) -> Image.Image:
             continue
         pts.append(p)
         cols.append(palette[rng.integers(len(palette))])
-    pts, cols = np.asarray(pts), np.asarray(cols)
-    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
-    xy = np.c_[xx.ravel(), yy.ravel()]
+    return np.asarray(pts), np.asarray(cols)
+
+
+def _two_nearest(xy: np.ndarray, pts: np.ndarray):
+    """For each point of xy: the nearest of pts, its distance, and the second-nearest distance."""
     nearest = np.empty(len(xy), int)
     d1 = np.empty(len(xy), np.float32)
     d2 = np.empty(len(xy), np.float32)
@@ -582,6 +482,18 @@ def mosaic(seed: int = 4) -> Image.Image:
         two[swap] = two[swap][:, ::-1]
         dd[swap] = dd[swap][:, ::-1]
         nearest[i : i + 16384], d1[i : i + 16384], d2[i : i + 16384] = two[:, 0], dd[:, 0], dd[:, 1]
+    return nearest, d1, d2
+
+
+def mosaic(seed: int = 4) -> Image.Image:
+    """Stained glass: a Voronoi rose window with dark leading and saturated, mottled glass."""
+    rng = np.random.default_rng(seed)
+    n = 512
+    palette = [_hex(c) for c in ["#b3122e", "#1b3fa6", "#0f7a4a", "#e3a21a", "#6a1f8c",
+                                 "#138a9e", "#d9541e", "#2b6fd6", "#f2d04b", "#8c1a4b"]]
+    pts, cols = _rose_window(rng, palette, n)
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    nearest, d1, d2 = _two_nearest(np.c_[xx.ravel(), yy.ravel()], pts)
     # distance to the cell border is (d2^2 - d1^2) / (2 |p2 - p1|); approximate with d2 - d1
     edge = ((d2 - d1) / 2).reshape(n, n)
     rgb = cols[nearest].reshape(n, n, 3)
@@ -601,6 +513,37 @@ def mosaic(seed: int = 4) -> Image.Image:
     return _to_image(rgb)
 
 
+def _kandinsky_circles(ax, rng, w: int, h: int, s: int, palette: list) -> None:
+    """Haloed circles of many sizes; the big ones get an inner circle and a ring."""
+    sizes = np.r_[rng.uniform(70, 120, 3), rng.uniform(25, 60, 14), rng.uniform(5, 20, 40)]
+    for i, r in enumerate(sizes):
+        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
+        r = r * s
+        halo, core, ring = rng.choice(palette, 3, replace=False)
+        z = 10 + i
+        ax.add_patch(Circle((cx, cy), r * 1.45, color=halo, alpha=0.35, lw=0, zorder=z))
+        ax.add_patch(Circle((cx, cy), r * 1.15, color=halo, alpha=0.6, lw=0, zorder=z))
+        ax.add_patch(Circle((cx, cy), r, color=core, alpha=0.88, lw=0, zorder=z))
+        if r > 40 * s:
+            ax.add_patch(Circle((cx + 0.2 * r, cy - 0.15 * r), 0.45 * r, color=ring, alpha=0.9,
+                                lw=0, zorder=z))
+            ax.add_patch(Circle((cx, cy), r * 0.8, fill=False, ec="#111111", lw=2 * s, zorder=z))
+
+
+def _shapes(ax, rng, w: int, s: int, palette: list) -> None:
+    """A few triangles and a checkerboard, as in Composition VIII."""
+    for _ in range(5):
+        c = rng.uniform(0, w, 2)
+        tri = c + rng.uniform(-90, 90, (3, 2)) * s
+        ax.add_patch(Polygon(tri, color=rng.choice(palette), alpha=0.8, lw=0, zorder=40))
+    bx, by = rng.uniform(0.1, 0.7, 2) * w
+    for i in range(5):
+        for j in range(5):
+            col = "#111111" if (i + j) % 2 else rng.choice(palette)
+            ax.add_patch(Rectangle((bx + 16 * s * i, by + 16 * s * j), 16 * s, 16 * s, color=col,
+                                   lw=0, zorder=45))
+
+
 def circles(seed: int = 5) -> Image.Image:
     """Kandinsky-like: haloed circles of many sizes, thin lines and a few sharp shapes on dark."""
     rng = np.random.default_rng(seed)
@@ -611,61 +554,19 @@ def circles(seed: int = 5) -> Image.Image:
     bg = (1 - y) * _hex("#1a1c2c") + y * _hex("#2b2440")
     bg = bg * (1 + 0.25 * _fractal(rng, w, h, (4, 12, 40, 120))[..., None])
     ax.imshow(np.clip(np.broadcast_to(bg, (h, w, 3)), 0, 1), extent=(0, w, h, 0), zorder=0)
-    palette = [
-        "#e63b2e",
-        "#f2b134",
-        "#2f7bd9",
-        "#3bb273",
-        "#c13dd1",
-        "#f7f0dc",
-        "#f26d21",
-        "#1e2a8c",
-        "#8fd0e8",
-        "#ea4f88",
-    ]
+    palette = ["#e63b2e", "#f2b134", "#2f7bd9", "#3bb273", "#c13dd1", "#f7f0dc", "#f26d21",
+               "#1e2a8c", "#8fd0e8", "#ea4f88"]
     # thin straight lines behind and in front of the circles
     for z in (1, 50):
         for _ in range(10):
             x0, y0 = rng.uniform(0, w, 2)
             ang = rng.uniform(0, np.pi)
             ln = rng.uniform(150, 600) * s
-            ax.plot(
-                [x0, x0 + ln * np.cos(ang)],
-                [y0, y0 + ln * np.sin(ang)],
-                color=rng.choice(["#f7f0dc", "#111111", "#f2b134"]),
-                lw=rng.uniform(1, 4) * s,
-                zorder=z,
-            )
-    sizes = np.r_[rng.uniform(70, 120, 3), rng.uniform(25, 60, 14), rng.uniform(5, 20, 40)]
-    for i, r in enumerate(sizes):
-        cx, cy = rng.uniform(0, w), rng.uniform(0, h)
-        r = r * s
-        halo, core, ring = rng.choice(palette, 3, replace=False)
-        z = 10 + i
-        ax.add_patch(Circle((cx, cy), r * 1.45, color=halo, alpha=0.35, lw=0, zorder=z))
-        ax.add_patch(Circle((cx, cy), r * 1.15, color=halo, alpha=0.6, lw=0, zorder=z))
-        ax.add_patch(Circle((cx, cy), r, color=core, alpha=0.88, lw=0, zorder=z))
-        if r > 40 * s:  # the big ones get an inner circle and a ring
-            ax.add_patch(
-                Circle(
-                    (cx + 0.2 * r, cy - 0.15 * r), 0.45 * r, color=ring, alpha=0.9, lw=0, zorder=z
-                )
-            )
-            ax.add_patch(Circle((cx, cy), r * 0.8, fill=False, ec="#111111", lw=2 * s, zorder=z))
-    # a few triangles and a checkerboard, as in Composition VIII
-    for _ in range(5):
-        c = rng.uniform(0, w, 2)
-        tri = c + rng.uniform(-90, 90, (3, 2)) * s
-        ax.add_patch(Polygon(tri, color=rng.choice(palette), alpha=0.8, lw=0, zorder=40))
-    bx, by = rng.uniform(0.1, 0.7, 2) * w
-    for i in range(5):
-        for j in range(5):
-            col = "#111111" if (i + j) % 2 else rng.choice(palette)
-            ax.add_patch(
-                Rectangle(
-                    (bx + 16 * s * i, by + 16 * s * j), 16 * s, 16 * s, color=col, lw=0, zorder=45
-                )
-            )
+            ax.plot([x0, x0 + ln * np.cos(ang)], [y0, y0 + ln * np.sin(ang)],
+                    color=rng.choice(["#f7f0dc", "#111111", "#f2b134"]),
+                    lw=rng.uniform(1, 4) * s, zorder=z)
+    _kandinsky_circles(ax, rng, w, h, s, palette)
+    _shapes(ax, rng, w, s, palette)
     rgb = _to_array(fig)
     rgb = rgb * (1 + 0.06 * _fractal(rng, w, h, (64, 256))[..., None])  # canvas grain
     return _to_image(rgb, (512, 512))
@@ -792,6 +693,19 @@ def reduce(path: Path, enlarge: bool = True) -> Image.Image:
     return image.resize((round(image.width * scale), round(image.height * scale)), Image.LANCZOS)
 
 
+def check_original(original: Path, expected: str, missing: str, whose: str, use: str) -> None:
+    """Stop with one line saying what to do unless `original` is a file with sha256 `expected`.
+
+    `missing`: what to pass when it is not there; `whose` file has `expected`; `use`: what to do
+    when the file differs."""
+    if not original.is_file():
+        raise SystemExit(f"{original} is missing: {missing}")
+    got = sha256(original)
+    if got != expected:
+        raise SystemExit(f"{original} has sha256 {got[:12]}... but {whose} has {expected[:12]}...: "
+                         f"{use}")
+
+
 def _check_originals(source: Path) -> None:
     """Stop, before anything is written, unless `source` holds each original with its sha256."""
     if not source.is_dir():
@@ -799,15 +713,9 @@ def _check_originals(source: Path) -> None:
             f"{source} is not a folder: pass --paper-source DIR, the originals' folder"
         )
     for name, paper in PAPER.items():
-        original = source / f"{name}.jpg"
-        if not original.is_file():
-            raise SystemExit(f"{original} is missing: pass --paper-source DIR, a folder with it")
-        got = sha256(original)
-        if got != paper.source_sha256:
-            raise SystemExit(
-                f"{original} has sha256 {got[:12]}... but the paper's file has "
-                f"{paper.source_sha256[:12]}...: use the original (see data/README.md)"
-            )
+        check_original(source / f"{name}.jpg", paper.source_sha256,
+                       "pass --paper-source DIR, a folder with it", "the paper's file",
+                       "use the original (see data/README.md)")
 
 
 def make_paper(source: Path) -> None:
@@ -890,15 +798,9 @@ def skimage_data_dir() -> Path | None:
 def make_photos(source: Path) -> None:
     """Check scikit-image's four photographs in `source` by sha256, reduce each into data/photos."""
     for photo in PHOTOS.values():  # all checked before anything is written
-        original = source / photo.source_file
-        if not original.is_file():
-            raise SystemExit(f"{original} is missing: pass --skimage-source DIR, skimage/data")
-        got = sha256(original)
-        if got != photo.source_sha256:
-            raise SystemExit(
-                f"{original} has sha256 {got[:12]}... but scikit-image {SKIMAGE_VERSION}'s has "
-                f"{photo.source_sha256[:12]}...: use that file (see data/README.md)"
-            )
+        check_original(source / photo.source_file, photo.source_sha256,
+                       "pass --skimage-source DIR, skimage/data",
+                       f"scikit-image {SKIMAGE_VERSION}'s", "use that file (see data/README.md)")
     for photo in PHOTOS.values():
         original = source / photo.source_file
         with Image.open(original) as full:
