@@ -1,4 +1,4 @@
-"""Colour preservation (Gatys et al. 2017, "Controlling Perceptual Factors"): keep the content's colours.
+"""Colour preservation (Gatys et al. 2017, "Controlling Perceptual Factors"): keep colours.
 
 Taught in notebook 09. Two ways: match the style image's colour statistics to the content's before
 the transfer ("histogram"), or transfer luminance only and put the content's colours back
@@ -44,7 +44,8 @@ def match_color(source: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     r = reference[0].reshape(3, -1).double()
     mu_s, mu_r = s.mean(1, keepdim=True), r.mean(1, keepdim=True)
     cov_s, cov_r = torch.cov(s), torch.cov(r)
-    eye = torch.eye(3, dtype=s.dtype, device=s.device) * 1e-6  # a flat image has a singular covariance
+    # a flat image has a singular covariance
+    eye = torch.eye(3, dtype=s.dtype, device=s.device) * 1e-6
     transform = _sqrtm(cov_r + eye) @ _sqrtm(cov_s + eye, inverse=True)
     out = transform @ (s - mu_s) + mu_r
     return out.reshape_as(source[0])[None].to(source.dtype).clamp(0, 1)
@@ -53,7 +54,8 @@ def match_color(source: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
 def match_luminance(source_y: torch.Tensor, reference_y: torch.Tensor) -> torch.Tensor:
     """Shift and scale a luminance map so its mean and standard deviation equal the reference's."""
     std_s = source_y.std().clamp(min=1e-6)
-    return ((source_y - source_y.mean()) * (reference_y.std() / std_s) + reference_y.mean()).clamp(0, 1)
+    matched = (source_y - source_y.mean()) * (reference_y.std() / std_s) + reference_y.mean()
+    return matched.clamp(0, 1)
 
 
 def with_colors_of(luma_image: torch.Tensor, color_image: torch.Tensor) -> torch.Tensor:

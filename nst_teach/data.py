@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 
 def _data_dir() -> Path:
-    """The bundled images' folder: nst_teach/_data in an installed wheel, else the checkout's data/."""
+    """The bundled images' folder: nst_teach/_data in an installed wheel, else the repo's data/."""
     package = Path(__file__).resolve().parent
     # A wheel carries data/ as nst_teach/_data (pyproject.toml maps it there); a checkout and
     # the editable install of `make setup` keep it beside the package, as the one copy.
@@ -111,7 +111,7 @@ REGISTRY = {
 
 
 class DownloadError(RuntimeError):
-    """A paper image could not be downloaded or did not match its sha256; `why` is the short reason."""
+    """A paper image could not be downloaded or did not match its sha256; `why` says why."""
 
     def __init__(self, message: str, why: str = ""):
         super().__init__(message)
@@ -146,7 +146,7 @@ def style_path(name: str = "swirls") -> Path:
 
 
 def cache_dir() -> Path:
-    """Where downloads are kept: $NST_TEACH_CACHE, else $XDG_CACHE_HOME/nst_teach or ~/.cache/nst_teach."""
+    """Where downloads go: $NST_TEACH_CACHE, else $XDG_CACHE_HOME/nst_teach, ~/.cache/nst_teach."""
     if os.environ.get("NST_TEACH_CACHE"):
         return Path(os.environ["NST_TEACH_CACHE"]).expanduser()
     xdg = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -182,7 +182,7 @@ def _cached(name: str) -> Path | None:
 
 
 def _download(url: str, out, timeout: float) -> None:
-    """Copy `url` into the open file `out`; raise DownloadError naming the URL, the reason and a fix."""
+    """Copy `url` into the open file `out`; a DownloadError names the URL, the reason and a fix."""
     offline = "you seem to be offline: connect, or"
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -216,7 +216,7 @@ def _download(url: str, out, timeout: float) -> None:
 
 
 def fetch(name: str, *, timeout: float = 30) -> Path:
-    """Local path of a paper image (see REGISTRY), downloaded on first use, sha256 checked on every call."""
+    """Local path of a paper image (REGISTRY), downloaded once, sha256 checked every call."""
     entry = REGISTRY[_check_name(name, REGISTRY)]
     path = cache_dir() / entry.file
     if path.is_file():
@@ -250,7 +250,7 @@ def fetch(name: str, *, timeout: float = 30) -> Path:
 
 
 class _Table(list):
-    """A list of dicts that prints as an aligned table (so `list_images()` reads well in a notebook)."""
+    """A list of dicts that prints as an aligned table (`list_images()`, in a notebook)."""
 
     def __repr__(self) -> str:
         if not self:
@@ -290,7 +290,8 @@ def _paper_or_bundled(name_paper: str, fallback: str, timeout: float) -> Path:
         return fetch(name_paper, timeout=timeout)
     except DownloadError as err:
         print(
-            f"Using the bundled image {fallback!r} because {name_paper!r} is not available ({err.why})."
+            f"Using the bundled image {fallback!r} because {name_paper!r} is not available "
+            f"({err.why})."
         )
         return fallback_path
 

@@ -70,7 +70,8 @@ def save_image(image, path) -> Path:
     file_format = Image.registered_extensions().get(path.suffix.lower())
     if file_format is None:
         raise ImageError(
-            f"cannot save image {_quote(path)}: unknown extension {path.suffix!r} (use .png or .jpg)"
+            f"cannot save image {_quote(path)}: unknown extension {path.suffix!r} "
+            "(use .png or .jpg)"
         )
     picture = to_pil(image)
     options = {"quality": JPEG_QUALITY} if file_format == "JPEG" else {}
@@ -320,3 +321,15 @@ def _tensor_batch(image: torch.Tensor, subject: str) -> torch.Tensor:
 
 def _one_line(error) -> str:
     return " ".join(str(error).split())
+
+
+def resize_longest(image: torch.Tensor, size: int) -> torch.Tensor:
+    """(B, C, H, W) -> the image with its longer side ``size`` px (antialiased when shrinking)."""
+    h, w = image.shape[-2:]
+    scale = size / max(h, w)
+    if scale == 1:
+        return image
+    new = (max(1, round(h * scale)), max(1, round(w * scale)))
+    out = torch.nn.functional.interpolate(image, size=new, mode="bilinear", antialias=scale < 1,
+                                          align_corners=False)
+    return out.clamp(0, 1)

@@ -25,13 +25,16 @@ from .stats import gram_matrix
 def content_loss(target: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
     """Mean squared error between two feature maps: 1/n * sum (F_G - F_C)^2, a 0-D tensor."""
     if target.shape != content.shape:
-        raise ValueError(f"content_loss needs feature maps of one shape, got {tuple(target.shape)} and {tuple(content.shape)}")
+        raise ValueError(f"content_loss needs feature maps of one shape, got "
+                         f"{tuple(target.shape)} and {tuple(content.shape)}")
     return torch.mean((target - content) ** 2)
 
 
-def style_targets(style_features: Mapping[str, torch.Tensor], normalize: str = "hw") -> dict[str, torch.Tensor]:
+def style_targets(style_features: Mapping[str, torch.Tensor],
+                  normalize: str = "hw") -> dict[str, torch.Tensor]:
     """The Gram matrices A_l of the style image, computed once: {layer: (B, C, C)}."""
-    return {name: gram_matrix(F, normalize=normalize).detach() for name, F in style_features.items()}
+    return {name: gram_matrix(F, normalize=normalize).detach()
+            for name, F in style_features.items()}
 
 
 def layer_weights(layers, weights=None) -> dict[str, float]:
@@ -72,7 +75,7 @@ def style_loss(
 
 
 def tv_loss(image: torch.Tensor) -> torch.Tensor:
-    """Total variation of (B, C, H, W): mean squared vertical plus horizontal neighbour differences."""
+    """Total variation of (B, C, H, W): mean squared vertical plus horizontal neighbour steps."""
     dy = image[:, :, 1:, :] - image[:, :, :-1, :]
     dx = image[:, :, :, 1:] - image[:, :, :, :-1]
     zero = image.new_zeros(())
@@ -80,17 +83,20 @@ def tv_loss(image: torch.Tensor) -> torch.Tensor:
 
 
 def paper_content_loss(target: torch.Tensor, content: torch.Tensor) -> torch.Tensor:
-    """The paper's eq. 1: L_content = 1/2 * sum (F - P)^2 over every value of the layer, a 0-D tensor."""
+    """The paper's eq. 1: L_content = 1/2 * sum (F - P)^2 over the layer's values, a 0-D tensor."""
     if target.shape != content.shape:
-        raise ValueError(f"paper_content_loss needs feature maps of one shape, got {tuple(target.shape)} and {tuple(content.shape)}")
+        raise ValueError(f"paper_content_loss needs feature maps of one shape, got "
+                         f"{tuple(target.shape)} and {tuple(content.shape)}")
     return 0.5 * torch.sum((target - content) ** 2)
 
 
-def paper_style_loss(target_features: Mapping[str, torch.Tensor], style_grams: Mapping[str, torch.Tensor], weights=None) -> torch.Tensor:
-    """The paper's eqs. 4-5: sum_l w_l * 1/(4 N_l^2 M_l^2) * sum (G_l - A_l)^2, G = F F^T unnormalised.
+def paper_style_loss(target_features: Mapping[str, torch.Tensor],
+                     style_grams: Mapping[str, torch.Tensor], weights=None) -> torch.Tensor:
+    """The paper's eqs. 4-5: sum_l w_l / (4 N_l^2 M_l^2) sum (G_l - A_l)^2, G = F F^T unnormalised.
 
-    style_grams: {layer: A_l (B or 1, N, N)}, F F^T of the style image, from ``style_targets(..., normalize="none")``
-    when the style image has the target's size (else scaled to the target's M_l positions).
+    style_grams: {layer: A_l (B or 1, N, N)}, F F^T of the style image, from
+    ``style_targets(..., normalize="none")`` when the style image has the target's size (else
+    scaled to the target's M_l positions).
     """
     w = layer_weights(style_grams.keys(), weights)
     total = None

@@ -2,15 +2,19 @@
 
 matplotlib is imported inside each function so that ``import nst_teach`` stays light. Given an
 ``ax``, ``heatmap`` and ``loss_curves`` draw on it without pyplot, so they also work on a
-``matplotlib.figure.Figure`` in a background thread (the explorer of notebook 07 does that).
+``matplotlib.figure.Figure`` in a background thread (the explorer of notebook 07 does that);
+``png_bytes``, ``figure_png`` and ``loss_curves_png`` give the PNG bytes the explorers show.
 """
 
 from __future__ import annotations
 
+import io
 import math
 
 import numpy as np
 import torch
+
+from .images import to_pil
 
 SIGNED_CMAP = "RdBu_r"  # diverging and colour-blind safe: blue below 0, white at 0, red above
 UNSIGNED_CMAP = "viridis"
@@ -131,3 +135,33 @@ def feature_grid(features: torch.Tensor, n: int = 16, ncols: int = 8, title: str
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+# ------------------------------------------------------------------ PNG bytes for widgets
+
+
+def png_bytes(image) -> bytes:
+    """A (1, 3, H, W) tensor in [0, 1] (or a PIL image) as PNG file bytes, for ipywidgets.Image."""
+    buffer = io.BytesIO()
+    to_pil(image).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def figure_png(fig) -> bytes:
+    """Render a matplotlib Figure made without pyplot (safe in a background thread) to PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(fig)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def loss_curves_png(history, alpha: float = 1.0, beta: float = 1.0, size=(4.2, 3.0)) -> bytes:
+    """Loss curves as PNG bytes: ``plots.loss_curves`` on a pyplot-free Figure (thread-safe)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size, dpi=80, layout="constrained")
+    ax = loss_curves(history, fig.add_subplot(), alpha=alpha, beta=beta, title="loss")
+    ax.title.set_fontsize("medium")
+    return figure_png(fig)

@@ -22,9 +22,11 @@ def pick_device(device=None) -> torch.device:
     if device is not None and str(device) != "auto":
         device = torch.device(device)
         if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError("device 'cuda' was asked for but no CUDA GPU is available: use device='cpu' or leave it out")
+            raise ValueError("device 'cuda' was asked for but no CUDA GPU is available: "
+                             "use device='cpu' or leave it out")
         if device.type == "mps" and not torch.backends.mps.is_available():
-            raise ValueError("device 'mps' was asked for but Apple MPS is not available: use device='cpu' or leave it out")
+            raise ValueError("device 'mps' was asked for but Apple MPS is not available: "
+                             "use device='cpu' or leave it out")
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -17,13 +17,14 @@ def _as_float_tensor(x) -> torch.Tensor:
 
 
 def covariance(X) -> torch.Tensor:
-    """Sample covariance of the rows of X: c_jk = 1/(n-1) * sum_i (x_ji - mean x_j)(x_ki - mean x_k).
+    """Sample covariance of the rows of X: c_jk = 1/(n-1) sum_i (x_ji - mean x_j)(x_ki - mean x_k).
 
     X: (V, n) with V variables observed n times -> (V, V). A 1-D X is one variable -> 0-D.
     """
     X = _as_float_tensor(X)
     if X.ndim not in (1, 2):
-        raise ValueError(f"covariance expects a 1-D or 2-D array (variables x observations), got shape {tuple(X.shape)}")
+        raise ValueError("covariance expects a 1-D or 2-D array (variables x observations), "
+                         f"got shape {tuple(X.shape)}")
     n = X.shape[-1]
     if n < 2:
         raise ValueError(f"covariance needs at least 2 observations (columns), got {n}")
@@ -56,12 +57,13 @@ def flatten_features(F: torch.Tensor) -> torch.Tensor:
     if F.ndim == 3:
         return F.reshape(F.shape[0], -1)
     if F.ndim != 4:
-        raise ValueError(f"flatten_features expects (B, C, H, W) or (C, H, W), got shape {tuple(F.shape)}")
+        raise ValueError("flatten_features expects (B, C, H, W) or (C, H, W), "
+                         f"got shape {tuple(F.shape)}")
     return F.reshape(F.shape[0], F.shape[1], -1)
 
 
 class _Gram(torch.autograd.Function):
-    """G = F F^T / k for a batch of flattened feature maps F (B, N, M), with a backward of one product.
+    """G = F F^T / k for a batch of flattened feature maps F (B, N, M); a backward of one product.
 
     Autograd's own backward of ``bmm(F, F^T)`` makes two (N, N) x (N, M) products, dG F and
     dG^T F. G is the same product twice, so dL/dF = (dG + dG^T) F / k: one product. This saves a
@@ -97,7 +99,8 @@ def gram_matrix(F, normalize: str = "none") -> torch.Tensor:
     elif F.ndim == 2:
         flat = F
     else:
-        raise ValueError(f"gram_matrix expects a matrix (N, M) or feature maps (B, N, H, W), got shape {tuple(F.shape)}")
+        raise ValueError("gram_matrix expects a matrix (N, M) or feature maps (B, N, H, W), "
+                         f"got shape {tuple(F.shape)}")
     N, M = flat.shape[-2], flat.shape[-1]
     k = {"none": 1, "hw": M, "chw": N * M}[normalize]
     if F.ndim == 2:

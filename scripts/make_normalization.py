@@ -2,13 +2,13 @@
 
 Run from the repository: `python scripts/make_normalization.py [--report]`. Offline and
 deterministic. Gatys et al. (2015) scaled each filter so that its mean activation over images
-and positions is 1; without ImageNet we calibrate on every bundled image (nst_teach.data.bundled(),
-11 pictures), each at every size in vgg.CALIBRATION_SIZES px on the longest side, once in the
-network with max pooling and once with average pooling (each network is normalised with its own
-means). Each (image, size) weighs the same: a filter's mean is the mean over them of its mean over
+and positions is 1; without ImageNet we calibrate on every bundled image
+(nst_teach.data.bundled(), 11 pictures), each at every size in normalization.CALIBRATION_SIZES px
+on the longest side, once in the network with max pooling and once with average pooling (each
+network is normalised with its own means). Each (image, size) weighs the same: a filter's mean is the mean over them of its mean over
 positions. The file holds those raw means (float32, {pooling: {reluX_Y: (C,)}}), the sha256 of the
 weights file they were measured on and how they were measured; the floor for near-dead filters
-(vgg.FLOOR) is applied when the network is loaded, not stored.
+(normalization.FLOOR) is applied when the network is loaded, not stored.
 --report also prints what chose the floor and what the normalisation does to the losses: the
 floored filters and the largest normalised activation per layer for several floors, including
 at 512 px (not calibrated on); leave one image out; the paper's E_l per layer (tubingen vs
@@ -23,18 +23,19 @@ import time
 import torch
 
 import nst_teach as nt
-from nst_teach import data, vgg
+from nst_teach import data, normalization, vgg
 from nst_teach.images import load_image
 from nst_teach.stats import gram_matrix
 
 STYLE_LAYERS = ("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1")  # the paper's
 FLOORS = (0.0, 0.02, 0.05, 0.1, 0.2)  # the floors --report compares
-REPORT_SIZES = (*vgg.CALIBRATION_SIZES, 512)  # 512: the package's largest everyday size
+REPORT_SIZES = (*normalization.CALIBRATION_SIZES, 512)  # 512: the package's largest everyday size
 
 
 @torch.no_grad()
 def image_stats(model, image) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-    """Per ReLU channel: (mean over positions, as vgg.image_channel_means; max over positions)."""
+    """Per ReLU channel: (mean over positions, as normalization.image_channel_means; max over
+    positions)."""
     out = model.extract(image, vgg.RELU_NAMES)
     return {name: (f.double().mean(dim=(0, 2, 3)), f.double().amax(dim=(0, 2, 3)))
             for name, f in out.items()}
@@ -50,7 +51,7 @@ def measure(pooling: str, names, sizes) -> dict[tuple[str, int], dict]:
     return stats
 
 
-def average(stats, names, sizes=vgg.CALIBRATION_SIZES) -> dict[str, torch.Tensor]:
+def average(stats, names, sizes=normalization.CALIBRATION_SIZES) -> dict[str, torch.Tensor]:
     """Mean over the (image, size) pairs, each weighing the same: {reluX_Y: (C,) float64}."""
     return {layer: torch.stack([stats[n, s][layer][0] for n in names for s in sizes]).mean(0)
             for layer in vgg.RELU_NAMES}
@@ -62,14 +63,14 @@ def save_cache(means, names, weights_sha256: str) -> None:
         "weights_sha256": weights_sha256,
         "weights_file": vgg.CAFFE_FILE,
         "images": list(names),
-        "sizes": list(vgg.CALIBRATION_SIZES),
+        "sizes": list(normalization.CALIBRATION_SIZES),
         "poolings": list(means),
         "average": "mean over (image, size) pairs, each weighing the same, of each one's mean over "
                    "positions; measured in the unnormalised network with that pooling",
         "means": {pooling: {name: m.float().contiguous() for name, m in per_layer.items()}
                   for pooling, per_layer in means.items()},
     }
-    torch.save(cache, vgg.NORMALIZATION_FILE)
+    torch.save(cache, normalization.NORMALIZATION_FILE)
 
 
 def largest(stats, factors, names, sizes) -> dict[str, float]:
@@ -81,22 +82,22 @@ def largest(stats, factors, names, sizes) -> dict[str, float]:
 def floor_report(pooling: str, stats, names) -> None:
     """Print per layer: filters floored, and the largest normalised activation for each floor."""
     means = average(stats, names)
-    cal, total = vgg.CALIBRATION_SIZES, sum(m.numel() for m in means.values())
+    cal, total = normalization.CALIBRATION_SIZES, sum(m.numel() for m in means.values())
     print(f"\n{pooling} pooling: filters floored (of C) and largest normalised activation over "
           f"the {len(names)} images at {'/'.join(map(str, cal))} px, then at 512 px, per floor q")
     head = " ".join(f"{q:>6}" for q in FLOORS)
     print(f"{'':22}| {'calibration sizes':^34} | {'512 px':^34}")
     print(f"{'layer':8} {'C':>4} {'floored':>7} | {head} | {head}")
-    tables = {q: vgg.normalization_factors(means, q) for q in FLOORS}
+    tables = {q: normalization.normalization_factors(means, q) for q in FLOORS}
     at_cal = {q: largest(stats, tables[q], names, cal) for q in FLOORS}
     at_512 = {q: largest(stats, tables[q], names, (512,)) for q in FLOORS}
     for layer in vgg.RELU_NAMES:
-        hit = int(vgg.floored(means)[layer].sum())
+        hit = int(normalization.floored(means)[layer].sum())
         row = " ".join(f"{at_cal[q][layer]:6.0f}" for q in FLOORS)
         row512 = " ".join(f"{at_512[q][layer]:6.0f}" for q in FLOORS)
         print(f"{layer:8} {means[layer].numel():4d} {hit:7d} | {row} | {row512}")
     for q in FLOORS:
-        hit = sum(int(v.sum()) for v in vgg.floored(means, q).values())
+        hit = sum(int(v.sum()) for v in normalization.floored(means, q).values())
         print(f"  q = {q}: {hit} of {total} filters floored ({100 * hit / total:.1f} %)")
 
 
@@ -106,7 +107,8 @@ def leave_one_out(stats, names) -> None:
     print(f"{'layer':8} {'median':>7} {'99th pct':>8} {'max':>8}")
     held = {layer: [] for layer in vgg.RELU_NAMES}
     for name in names:
-        factors = vgg.normalization_factors(average(stats, [n for n in names if n != name]))
+        others = [n for n in names if n != name]
+        factors = normalization.normalization_factors(average(stats, others))
         own = average(stats, [name])
         for layer in vgg.RELU_NAMES:
             held[layer].append(own[layer] / factors[layer].double())
@@ -161,13 +163,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     start = time.perf_counter()
     names = list(data.bundled())
-    sizes = REPORT_SIZES if args.report else vgg.CALIBRATION_SIZES
+    sizes = REPORT_SIZES if args.report else normalization.CALIBRATION_SIZES
     stats = {pooling: measure(pooling, names, sizes) for pooling in vgg.POOLINGS}
     means = {pooling: average(stats[pooling], names) for pooling in vgg.POOLINGS}
     save_cache(means, names, vgg.file_sha256(str(vgg.caffe_weights_path())))
-    hit = {p: sum(int(v.sum()) for v in vgg.floored(m).values()) for p, m in means.items()}
+    hit = {p: sum(int(v.sum()) for v in normalization.floored(m).values())
+           for p, m in means.items()}
     elapsed = time.perf_counter() - start
-    print(f"wrote {vgg.NORMALIZATION_FILE} ({len(names)} images x {len(vgg.CALIBRATION_SIZES)} "
+    sizes = len(normalization.CALIBRATION_SIZES)
+    print(f"wrote {normalization.NORMALIZATION_FILE} ({len(names)} images x {sizes} "
           f"sizes; filters below the floor: {hit}) in {elapsed:.0f} s")
     if args.report:
         for pooling in vgg.POOLINGS:

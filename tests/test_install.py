@@ -35,7 +35,7 @@ DECOYS = [".venv/lib/decoy.py", "nst_teach/__pycache__/decoy.cpython-311.pyc", "
 # network. Printed as JSON for the test to judge.
 PROBE = """
 import json, sys
-import nst_teach, nst_teach.data as data, nst_teach.vgg as vgg
+import nst_teach, nst_teach.data as data, nst_teach.normalization as normalization
 everything = {**data.bundled(), **data.PHOTO_IMAGES}  # the training photos are kept out of bundled()
 images = {name: list(nst_teach.load_image(path, 32).shape) for name, path in everything.items()}
 model = nst_teach.load_vgg19(normalize=True, device="cpu")
@@ -43,8 +43,8 @@ print(json.dumps(dict(
     package=nst_teach.__file__, data_dir=str(data.DATA_DIR), executable=sys.executable,
     images=images, listed=[row["name"] for row in data.list_images() if row["bundled"]],
     photos=sorted(data.PHOTO_IMAGES),
-    calibration=len(vgg.calibration_images(size=16)), normalized=model.normalized,
-    normalization_file=str(vgg.NORMALIZATION_FILE),
+    calibration=len(normalization.calibration_images(size=16)), normalized=model.normalized,
+    normalization_file=str(normalization.NORMALIZATION_FILE),
 )))
 """
 

@@ -21,7 +21,8 @@ def photo():
     g = torch.Generator().manual_seed(0)
     # A smooth image with structure, not just noise: gradients plus a few blobs.
     y, x = torch.meshgrid(torch.linspace(0, 1, 40), torch.linspace(0, 1, 56), indexing="ij")
-    img = torch.stack([x, y, (x * 6).sin() * 0.5 + 0.5]) * 0.8 + 0.2 * torch.rand(3, 40, 56, generator=g)
+    noise = torch.rand(3, 40, 56, generator=g)
+    img = torch.stack([x, y, (x * 6).sin() * 0.5 + 0.5]) * 0.8 + 0.2 * noise
     return img[None].clamp(0, 1)
 
 
@@ -29,7 +30,8 @@ def test_layer_table_matches_torchvision_structure():
     features = torchvision.models.vgg19(weights=None).features
     assert len(nt.LAYER_NAMES) == len(features) == 37
     for name, index in nt.LAYER_INDEX.items():
-        kind = {"conv": torch.nn.Conv2d, "relu": torch.nn.ReLU, "pool": torch.nn.MaxPool2d}[name[:4]]
+        kinds = {"conv": torch.nn.Conv2d, "relu": torch.nn.ReLU, "pool": torch.nn.MaxPool2d}
+        kind = kinds[name[:4]]
         assert isinstance(features[index], kind), name
     assert nt.LAYER_INDEX["conv2_2"] == 7  # the PyTorch tutorial's "conv_4"
     assert nt.LAYER_INDEX["relu4_2"] == 22 and nt.LAYER_INDEX["pool5"] == 36
@@ -64,12 +66,14 @@ def test_gradients_flow_through_captured_layers(caffe, photo):
     image = photo.clone().requires_grad_(True)
     out = caffe.extract(image, ["conv1_1", "relu3_1"])
     (out["conv1_1"].sum() + out["relu3_1"].sum()).backward()
-    assert image.grad is not None and torch.isfinite(image.grad).all() and image.grad.abs().sum() > 0
+    assert image.grad is not None and torch.isfinite(image.grad).all()
+    assert image.grad.abs().sum() > 0
 
 
 def test_runs_only_as_deep_as_needed(caffe, photo):
     called = []
-    hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k)) for k, m in enumerate(caffe.features)]
+    hooks = [m.register_forward_hook(lambda m, i, o, k=k: called.append(k))
+             for k, m in enumerate(caffe.features)]
     try:
         caffe.extract(photo, ["relu2_1"])
     finally:
@@ -91,7 +95,7 @@ def test_unknown_layer_suggests_nearest(caffe, photo):
 
 
 def test_random_weights_are_seeded():
-    a, b, c = nt.load_vgg19("random", seed=1), nt.load_vgg19("random", seed=1), nt.load_vgg19("random", seed=2)
+    a, b, c = (nt.load_vgg19("random", seed=s) for s in (1, 1, 2))
     assert torch.equal(a.features[0].weight, b.features[0].weight)
     assert not torch.equal(a.features[0].weight, c.features[0].weight)
 
@@ -154,7 +158,7 @@ def test_torchvision_weights_download_from_local_server(tmp_path, monkeypatch, c
         assert torch.equal(model.features[i].weight, source.features[i].weight)
     assert model.preprocessing is vgg.IMAGENET_PREPROCESSING
     out, err = capfd.readouterr()
-    assert str(tmp_path) not in out + err  # torch.hub's "Downloading ... to <cache path>" stays quiet
+    assert str(tmp_path) not in out + err  # torch.hub's "Downloading ... to <path>" stays quiet
 
 
 def test_torchvision_weights_offline_says_what_to_do(tmp_path, monkeypatch):

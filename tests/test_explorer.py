@@ -1,4 +1,4 @@
-"""The explorers driven headlessly, as a person would drive them: set widgets, click, wait, look."""
+"""The explorer of notebook 07 driven headlessly, as a person would: set widgets, click, look."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import torch
 from PIL import Image
 
 import nst_teach as nt
-from nst_teach import widgets
+from nst_teach import explorer, plots, widgets
 from nst_teach.settings import Settings
 
 
@@ -33,7 +33,8 @@ def small(ex, size=32, evals=6):
 def upload(name: str, payload: bytes) -> tuple[dict, ...]:
     """What a FileUpload's value holds after the browser sent one file."""
     stamp = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
-    return ({"name": name, "type": "image/png", "size": len(payload), "content": memoryview(payload), "last_modified": stamp},)
+    return ({"name": name, "type": "image/png", "size": len(payload),
+             "content": memoryview(payload), "last_modified": stamp},)
 
 
 def png(colour, size=(40, 30)) -> bytes:
@@ -43,13 +44,15 @@ def png(colour, size=(40, 30)) -> bytes:
 
 
 def test_import_nst_teach_does_not_import_ipywidgets():
-    code = "import sys, nst_teach, nst_teach.widgets; print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    code = ("import sys, nst_teach, nst_teach.widgets; "
+            "print('ipywidgets' in sys.modules, 'matplotlib' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     assert out.split() == ["False", "False"]
 
 
 def test_run_button_runs_in_the_background_and_shows_the_result(random_vgg):
-    ex = small(widgets.explore(model=random_vgg))
+    ex = small(explorer.explore(model=random_vgg))
     assert ex.content.value == "bundled:grace_hopper" and ex.style.value == "bundled:swirls"
     before = ex.preview.value
     curves_before = ex.curves.value
@@ -60,7 +63,7 @@ def test_run_button_runs_in_the_background_and_shows_the_result(random_vgg):
     assert not ex.running and ex.error is None
     assert isinstance(result, nt.Result) and result.stop_reason == "completed" and result.evals == 6
     assert ex.preview.value != before and ex.curves.value != curves_before
-    assert ex.preview.value == widgets.png_bytes(result.image)  # the final image is what is shown
+    assert ex.preview.value == plots.png_bytes(result.image)  # the final image is what is shown
     assert ex.progress.value == 6 and ex.progress.max == 6 and ex.progress.bar_style == "success"
     assert "Done (completed)" in ex.status.value
     assert not ex.run_button.disabled and ex.stop_button.disabled
@@ -69,7 +72,7 @@ def test_run_button_runs_in_the_background_and_shows_the_result(random_vgg):
 
 
 def test_stop_button_ends_a_long_run_early_and_keeps_its_image(random_vgg):
-    ex = small(widgets.explore(model=random_vgg, preview_every=1), size=48, evals=1000)
+    ex = small(explorer.explore(model=random_vgg, preview_every=1), size=48, evals=1000)
     ex.run_button.click()
     assert not ex.stop_button.disabled and ex.run_button.disabled
     deadline = time.monotonic() + 30
@@ -81,12 +84,12 @@ def test_stop_button_ends_a_long_run_early_and_keeps_its_image(random_vgg):
     assert result.stop_reason == "stopped by callback"
     assert 3 <= result.evals < 1000
     assert max(result.image.shape[-2:]) == 48
-    assert ex.preview.value == widgets.png_bytes(result.image)
+    assert ex.preview.value == plots.png_bytes(result.image)
     assert ex.progress.bar_style == "warning" and not ex.running
 
 
 def test_settings_follow_the_widgets(random_vgg):
-    ex = widgets.explore(model=random_vgg, size=40, max_evals=7)
+    ex = explorer.explore(model=random_vgg, size=40, max_evals=7)
     ex.ratio.value = 100.0
     ex.content_layers["relu4_2"].value = False
     ex.content_layers["relu2_2"].value = True
@@ -94,19 +97,22 @@ def test_settings_follow_the_widgets(random_vgg):
     ex.init.value = "noise"
     settings = ex.settings()
     assert settings == dict(alpha=1.0, beta=pytest.approx(100.0), content_layers=["relu2_2"],
-                            style_layers=["relu1_1", "relu2_1", "relu3_1", "relu4_1"], size=40, max_evals=7, init="noise")
+                            style_layers=["relu1_1", "relu2_1", "relu3_1", "relu4_1"], size=40,
+                            max_evals=7, init="noise")
     ex.run()
     result = ex.wait(60)
-    assert result.settings["content_layers"] == ["relu2_2"] and result.settings["beta"] == pytest.approx(100.0)
-    assert result.settings["init"] == "noise" and max(result.image.shape[-2:]) == 40
+    assert list(result.settings.content_layers) == ["relu2_2"]
+    assert result.settings.beta == pytest.approx(100.0)
+    assert result.settings.init == "noise" and max(result.image.shape[-2:]) == 40
 
 
 def test_defaults_come_from_the_preset(random_vgg):
-    ex = widgets.explore(model=random_vgg)
+    ex = explorer.explore(model=random_vgg)
     p = nt.preset("cpu")
     assert (ex.size.value, ex.budget.value) == (p.size, p.max_evals)
     assert [n for n, box in ex.style_layers.items() if box.value] == list(nt.transfer.STYLE_LAYERS)
-    assert [n for n, box in ex.content_layers.items() if box.value] == list(nt.transfer.CONTENT_LAYERS)
+    ticked = [n for n, box in ex.content_layers.items() if box.value]
+    assert ticked == list(nt.transfer.CONTENT_LAYERS)
     # the ratio slider starts at stylize's everyday beta/alpha (1 and 10, as the README says)
     everyday = Settings()
     assert ex.ratio.value == pytest.approx(everyday.beta / everyday.alpha) == 10.0
@@ -114,7 +120,7 @@ def test_defaults_come_from_the_preset(random_vgg):
 
 
 def test_no_layer_ticked_is_a_message_not_a_run(random_vgg):
-    ex = widgets.explore(model=random_vgg)
+    ex = explorer.explore(model=random_vgg)
     for box in ex.style_layers.values():
         box.value = False
     assert ex.run() is None and not ex.running and ex.result is None
@@ -122,7 +128,7 @@ def test_no_layer_ticked_is_a_message_not_a_run(random_vgg):
 
 
 def test_uploaded_images_are_added_and_selected(random_vgg):
-    ex = small(widgets.explore(model=random_vgg))
+    ex = small(explorer.explore(model=random_vgg))
     ex.content_upload.value = upload("red.png", png("red"))
     ex.style_upload.value = upload("blue.png", png("blue"))
     assert ex.content.label == "upload: red.png" and ex.style.label == "upload: blue.png"
@@ -134,7 +140,7 @@ def test_uploaded_images_are_added_and_selected(random_vgg):
 
 
 def test_a_broken_upload_is_reported_and_ignored(random_vgg):
-    ex = widgets.explore(model=random_vgg)
+    ex = explorer.explore(model=random_vgg)
     options = ex.content.options
     ex.content_upload.value = upload("notes.png", b"this is not a picture")
     assert ex.content.options == options and ex.content.value == "bundled:grace_hopper"
@@ -144,25 +150,25 @@ def test_a_broken_upload_is_reported_and_ignored(random_vgg):
 def test_given_images_paths_and_tensors_become_choices(random_vgg, tmp_path):
     path = tmp_path / "mine.png"
     path.write_bytes(png("green"))
-    ex = small(widgets.explore(path, torch.rand(1, 3, 20, 20), model=random_vgg))
+    ex = small(explorer.explore(path, torch.rand(1, 3, 20, 20), model=random_vgg))
     assert ex.content.label == "given: mine.png" and ex.style.label == "given: Tensor"
     with pytest.raises(ValueError, match="no image named or at 'nope'"):
-        widgets.explore("nope", model=random_vgg)
-    assert widgets.explore("landscape", "mosaic", model=random_vgg).style.value == "bundled:mosaic"
+        explorer.explore("nope", model=random_vgg)
+    assert explorer.explore("landscape", "mosaic", model=random_vgg).style.value == "bundled:mosaic"
 
 
 def test_paper_images_are_offered_only_when_they_can_be_had(random_vgg, monkeypatch):
-    ex = widgets.explore(model=random_vgg)
+    ex = explorer.explore(model=random_vgg)
     assert not [k for k in ex.style.options if "paper" in k[0]]  # offline, nothing cached
     monkeypatch.delenv("NST_TEACH_OFFLINE")
-    ex = widgets.explore(model=random_vgg)
+    ex = explorer.explore(model=random_vgg)
     labels = [label for label, _ in ex.style.options]
     assert "starry_night (paper, downloads on Run)" in labels
     assert ex.style.value == "bundled:swirls"  # never a download by default
 
 
 def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(random_vgg):
-    ex = small(widgets.explore("tubingen", model=random_vgg))
+    ex = small(explorer.explore("tubingen", model=random_vgg))
     ex.run()
     assert ex.wait(30) is None
     assert isinstance(ex.error, nt.data.DownloadError)
@@ -171,7 +177,7 @@ def test_a_paper_image_that_cannot_be_had_is_an_error_in_the_widget(random_vgg):
 
 
 def test_a_second_run_while_running_is_refused(random_vgg):
-    ex = small(widgets.explore(model=random_vgg), evals=1000)
+    ex = small(explorer.explore(model=random_vgg), evals=1000)
     thread = ex.run()
     assert ex.run() is thread and "Already running" in ex.status.value
     ex.stop()
@@ -179,46 +185,30 @@ def test_a_second_run_while_running_is_refused(random_vgg):
 
 
 def test_explorer_displays_as_a_widget(random_vgg):
-    bundle = widgets.explore(model=random_vgg)._repr_mimebundle_()
+    bundle = explorer.explore(model=random_vgg)._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
-# ---------------------------------------------------------------------- the statistics explorer
+def test_the_old_import_path_still_gives_both_explorers():
+    from nst_teach import stats_explorer
+
+    assert widgets.explore is explorer.explore and widgets.Explorer is explorer.Explorer
+    assert widgets.stats_explorer is stats_explorer.stats_explorer
+    assert widgets.stats_data is stats_explorer.stats_data and widgets.png_bytes is plots.png_bytes
 
 
-def test_stats_data_has_exactly_the_asked_statistics():
-    X = widgets.stats_data(rho=-0.3, scale=2.5, mean=1.5, n=40).numpy()
-    assert np.allclose(np.corrcoef(X)[0, 1], -0.3)
-    assert np.allclose(np.cov(X)[1, 1], 2.5**2) and np.allclose(np.cov(X)[0, 0], 1.0)
-    assert np.allclose(X.mean(1), [0, 0, 1.5])
-    assert np.allclose(np.cov(X)[2, :2], 0)
-    with pytest.raises(ValueError, match="rho"):
-        widgets.stats_data(rho=1.0)
+def test_the_reported_loss_is_the_shown_image_s_not_the_last_evaluation_s(random_vgg, monkeypatch):
+    """A run whose last evaluation is not its best: the status gives the best one's loss."""
+    totals = [7.77, 1.23, 4.56]  # the best (lowest) is the second; the run ended on the third
+    history = [{"content": t / 2, "style": t / 2, "total": t} for t in totals]
 
+    def fake_stylize(content, style, *, callback=None, **kwargs):
+        return nt.Result(image=torch.full((1, 3, 8, 8), 0.5), history=history,
+                         stop_reason="completed", seconds=0.5, losses=dict(history[1]))
 
-def test_stats_explorer_sliders_change_the_matrices_as_the_lecture_says():
-    ex = widgets.stats_explorer()
-    picture = ex.image.value
-    ex.rho.value = -0.5
-    assert np.allclose(ex.corr[0, 1], -0.5) and ex.image.value != picture
-    assert np.allclose(ex.corr.numpy(), np.corrcoef(ex.data.numpy()))
-    assert np.allclose(ex.cov.numpy(), np.cov(ex.data.numpy()))
-    assert np.allclose(ex.gram.numpy(), ex.data.numpy() @ ex.data.numpy().T / ex.n)
-
-    cov, corr, gram = ex.cov.clone(), ex.corr.clone(), ex.gram.clone()
-    ex.mean.value = -3.0  # shifting row 3: only the Gram matrix notices
-    assert torch.allclose(ex.cov, cov) and torch.allclose(ex.corr, corr)
-    assert not torch.allclose(ex.gram, gram)
-    assert np.isclose(ex.gram[2, 2], (ex.n - 1) / ex.n + 9.0)
-
-    ex.scale.value = 10.0  # spreading row 2: covariance and Gram change, correlation does not
-    assert np.isclose(ex.cov[1, 1], 100.0) and torch.allclose(ex.corr, corr)
-    assert "r₁₂ = -0.50" in ex.caption.value
-
-
-def test_stats_explorer_has_a_static_picture_for_slides_and_viewers():
-    bundle = widgets.stats_explorer()._repr_mimebundle_()
-    assert {"application/vnd.jupyter.widget-view+json", "image/png", "text/plain"} <= set(bundle)
-    import base64
-
-    assert base64.b64decode(bundle["image/png"])[:4] == b"\x89PNG"
+    monkeypatch.setattr(explorer, "stylize", fake_stylize)
+    ex = small(explorer.explore(model=random_vgg))
+    ex.run()
+    assert ex.wait(60) is not None and ex.error is None
+    best = min(h["total"] for h in history)
+    assert f"{best:.3g}" in ex.status.value and f"{history[-1]['total']:.3g}" not in ex.status.value

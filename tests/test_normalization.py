@@ -2,9 +2,10 @@
 
 For each pooling, in the network with that pooling: every filter's mean ReLU output over the
 calibration set (each bundled image at each calibration size, measured here with a plain loop,
-not the package's helpers) is 1, except the floored filters (mean m_c below q = vgg.FLOOR times
-its layer's median), whose mean is m_c / (q * median) < 1; every feature map is the unnormalised
-one times a positive per-channel factor, on an image the calibration never saw. "Median" is the
+not the package's helpers) is 1, except the floored filters (mean m_c below
+q = normalization.FLOOR times its layer's median), whose mean is m_c / (q * median) < 1; every
+feature map is the unnormalised one times a positive per-channel factor, on an image the
+calibration never saw. "Median" is the
 lower middle value of the layer's means (as torch.median; every layer has an even count).
 """
 
@@ -13,7 +14,7 @@ import pytest
 import torch
 
 import nst_teach as nt
-from nst_teach import data, vgg
+from nst_teach import data, normalization, vgg
 from nst_teach.images import load_image
 
 POOLINGS = ["max", "avg"]
@@ -21,7 +22,7 @@ POOLINGS = ["max", "avg"]
 
 @pytest.fixture(scope="module")
 def cache():
-    return torch.load(vgg.NORMALIZATION_FILE, map_location="cpu", weights_only=True)
+    return torch.load(normalization.NORMALIZATION_FILE, map_location="cpu", weights_only=True)
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +52,13 @@ def means_over(model, images) -> dict[str, torch.Tensor]:
     return total
 
 
-def floor_of(m: torch.Tensor, q: float = vgg.FLOOR) -> float:
+def floor_of(m: torch.Tensor, q: float = normalization.FLOOR) -> float:
     """q times the lower median of a layer's means, with NumPy."""
     values = np.sort(m.double().numpy())
     return q * float(values[(len(values) - 1) // 2])
 
 
-def divisors(means, q: float = vgg.FLOOR) -> dict[str, torch.Tensor]:
+def divisors(means, q: float = normalization.FLOOR) -> dict[str, torch.Tensor]:
     """What each ReLU map is divided by: max(m_c, q * median), or 1 where that is 0 (float64)."""
     out = {}
     for name, m in means.items():
@@ -68,7 +69,7 @@ def divisors(means, q: float = vgg.FLOOR) -> dict[str, torch.Tensor]:
 
 def test_cache_records_what_it_was_made_from(cache):
     assert cache["images"] == list(data.bundled()), "calibrated on every bundled image, in order"
-    assert cache["sizes"] == list(vgg.CALIBRATION_SIZES) == [64, 128, 256]
+    assert cache["sizes"] == list(normalization.CALIBRATION_SIZES) == [64, 128, 256]
     assert cache["weights_sha256"] == data.sha256(vgg.caffe_weights_path())
     assert sorted(cache["means"]) == sorted(POOLINGS)
     for pooling in POOLINGS:
@@ -80,10 +81,10 @@ def test_cache_records_what_it_was_made_from(cache):
 
 def test_calibration_set_is_every_image_at_every_size():
     names = list(data.bundled())[:2]
-    images = vgg.calibration_images(names, size=(16, 32))
+    images = normalization.calibration_images(names, size=(16, 32))
     assert [max(i.shape[-2:]) for i in images] == [16, 32, 16, 32]
     torch.testing.assert_close(images[2], load_image(data.bundled(names[1]), 16))
-    assert len(vgg.calibration_images(names, size=16)) == 2
+    assert len(normalization.calibration_images(names, size=16)) == 2
 
 
 @pytest.mark.slow
@@ -113,7 +114,8 @@ def test_every_filter_has_mean_one_on_the_calibration_set(cache, calibration_set
         torch.testing.assert_close(measured[name][low], m[low] / floor_of(m), rtol=2e-4, atol=1e-6)
     total = sum(floored.values())
     print(f"{pooling} pooling: {total} of 5504 filters floored: {floored}")  # shown with -s
-    assert {n: int(v.sum()) for n, v in vgg.floored(cache["means"][pooling]).items()} == floored
+    hits = normalization.floored(cache["means"][pooling])
+    assert {n: int(v.sum()) for n, v in hits.items()} == floored
     assert 0 < total < 0.02 * 5504, f"a few near-dead filters, not {total}: {floored}"
 
 
@@ -141,7 +143,7 @@ def test_features_are_the_plain_ones_times_a_positive_factor_per_channel(cache, 
 
 @pytest.mark.parametrize("pooling", POOLINGS)
 def test_no_filter_is_scaled_up_more_than_one_over_q_relative_to_its_layer(cache, pooling):
-    for name, f in vgg.normalization_factors(cache["means"][pooling]).items():
+    for name, f in normalization.normalization_factors(cache["means"][pooling]).items():
         assert torch.isfinite(f).all() and (f > 0).all(), name
         assert float(f.min()) >= floor_of(cache["means"][pooling][name]) * (1 - 1e-6), name
 
@@ -155,7 +157,7 @@ def test_dead_and_near_dead_filters_get_the_floor_and_nothing_is_infinite(synthe
     for name in ("relu1_1", "relu3_2", "relu5_4"):
         means[name][::5] = 0.0  # dead on the calibration set
         means[name][1::5] = 1e-4  # nearly so
-    vgg.normalize_features(model.features, means)
+    normalization.normalize_features(model.features, means)
     assert all(torch.isfinite(q).all() for q in model.parameters())
     with torch.no_grad():
         p, n = plain.extract(synthetic, vgg.RELU_NAMES), model.extract(synthetic, vgg.RELU_NAMES)
@@ -164,14 +166,14 @@ def test_dead_and_near_dead_filters_get_the_floor_and_nothing_is_infinite(synthe
         # float32 rounding near zero, up to 10x amplified in a floored channel: atol by the peak
         torch.testing.assert_close(n[name], expected, rtol=1e-4, atol=2e-6 * float(expected.max()),
                                    msg=name)
-    dead_one = vgg.normalization_factors(means)["relu1_1"][0]
+    dead_one = normalization.normalization_factors(means)["relu1_1"][0]
     assert float(dead_one) == pytest.approx(floor_of(means["relu1_1"]), rel=1e-6)
 
 
 def test_a_layer_dead_at_its_median_keeps_factor_one():
     means = {name: torch.zeros(4) for name in ("relu1_1",)}
     means["relu1_1"][3] = 2.0
-    assert vgg.normalization_factors(means)["relu1_1"].tolist() == [1.0, 1.0, 1.0, 2.0]
+    assert normalization.normalization_factors(means)["relu1_1"].tolist() == [1.0, 1.0, 1.0, 2.0]
 
 
 def _one_line_error(match: str):
@@ -181,11 +183,11 @@ def _one_line_error(match: str):
 def test_cache_for_another_weights_file_is_refused(tmp_path, monkeypatch, cache):
     other = dict(cache, weights_sha256="0" * 64)
     torch.save(other, tmp_path / "other.pt")
-    monkeypatch.setattr(vgg, "NORMALIZATION_FILE", tmp_path / "other.pt")
+    monkeypatch.setattr(normalization, "NORMALIZATION_FILE", tmp_path / "other.pt")
     with _one_line_error(r"made for weights sha256 000000000000\.\.\., not for this") as info:
         nt.load_vgg19("caffe", device="cpu", normalize=True)
     assert "\n" not in str(info.value) and "make_normalization.py" in str(info.value)
-    nt.load_vgg19("caffe", device="cpu", normalize=False)  # the plain network does not need the cache
+    nt.load_vgg19("caffe", device="cpu", normalize=False)  # the plain network needs no cache
 
 
 def _damaged(cache, damage: str) -> dict:
@@ -212,7 +214,7 @@ def test_damaged_cache_is_refused(tmp_path, monkeypatch, cache, damage):
         path.write_bytes(b"not a torch file")
     elif damage != "missing":
         torch.save(_damaged(cache, damage), path)
-    monkeypatch.setattr(vgg, "NORMALIZATION_FILE", path)
+    monkeypatch.setattr(normalization, "NORMALIZATION_FILE", path)
     match = {"nan": "relu3_1", "short": "relu3_1", "no avg": "no means for avg pooling",
              "other sizes": r"measured at \[256\] px"}.get(damage, "missing or damaged")
     with _one_line_error(match) as info:
@@ -222,8 +224,8 @@ def test_damaged_cache_is_refused(tmp_path, monkeypatch, cache, damage):
 
 @pytest.mark.slow
 def test_random_weights_are_calibrated_per_pooling_on_first_use_and_kept(monkeypatch):
-    monkeypatch.setattr(vgg, "CALIBRATION_SIZES", (32, 40))  # small (>= 16 px short side)
-    vgg._computed_means.cache_clear()
+    monkeypatch.setattr(normalization, "CALIBRATION_SIZES", (32, 40))  # small (>= 16 px short side)
+    normalization._computed_means.cache_clear()
     images = [load_image(path, s) for path in data.bundled().values() for s in (32, 40)]
     try:
         for pooling in POOLINGS:
@@ -234,11 +236,11 @@ def test_random_weights_are_calibrated_per_pooling_on_first_use_and_kept(monkeyp
                 alive = before[name] >= floor_of(before[name])
                 torch.testing.assert_close(after[name][alive], torch.ones_like(after[name][alive]),
                                            rtol=2e-4, atol=0, msg=f"{pooling} {name}")
-        vgg.normalization_means("random", seed=5, device="cpu", pooling="avg")
-        info = vgg._computed_means.cache_info()
+        normalization.normalization_means("random", seed=5, device="cpu", pooling="avg")
+        info = normalization._computed_means.cache_info()
         assert (info.misses, info.hits) == (2, 1), "one calibration per pooling, then reused"
     finally:
-        vgg._computed_means.cache_clear()  # other tests must not see 32/40 px means
+        normalization._computed_means.cache_clear()  # other tests must not see 32/40 px means
 
 
 def test_normalize_must_be_a_bool():
