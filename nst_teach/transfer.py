@@ -21,92 +21,59 @@ a longer history gained little, and each pair costs two passes over the image pe
 from __future__ import annotations
 
 import inspect
-import json
 import math
-import platform
 import time
 import warnings
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from pathlib import Path
 
 import torch
 import torch.nn.functional as nnf
 
-from . import __version__
 from .color import luminance, match_color, match_luminance, with_colors_of
-from .images import load_image, save_image
+from .images import load_image, resize_longest
+from .loss_terms import LossTerms
 from .losses import (
-    content_loss,
     layer_weights,
-    paper_content_loss,
-    paper_style_loss,
-    style_loss,
     style_targets,
-    tv_loss,
 )
-from .optimize import make_optimizer, optimize
+from .optimize import Run, make_optimizer, optimize
+from .precision import resolve
 from .presets import pick_device, preset
+from .result import Result
 from .settings import CONTENT_LAYERS, INITS, OPTIMIZERS, PRESERVE_COLOR, STYLE_LAYERS, Settings
 from .vgg import LAYER_INDEX, VGG19Features, load_vgg19, min_side
 
-__all__ = ["CONTENT_LAYERS", "INITS", "OPTIMIZERS", "PRESERVE_COLOR", "STYLE_LAYERS", "LossTerms", "NonFiniteLossWarning",
-           "Result", "Settings", "coarse_to_fine", "paint", "stylize"]
+__all__ = [
+    "CONTENT_LAYERS",
+    "INITS",
+    "OPTIMIZERS",
+    "PRESERVE_COLOR",
+    "STYLE_LAYERS",
+    "LossTerms",
+    "NonFiniteLossWarning",
+    "Result",
+    "Settings",
+    "coarse_to_fine",
+    "paint",
+    "stylize",
+]
 
 
 class NonFiniteLossWarning(RuntimeWarning):
     """The loss became NaN or infinite; the run stopped and kept its last finite image."""
 
 
-@dataclass
-class Result:
-    """What ``stylize`` returns: the image (1, 3, H, W) in [0, 1] on the CPU, and the loss history."""
-
-    image: torch.Tensor
-    history: list[dict[str, float]]
-    stop_reason: str
-    seconds: float
-    settings: dict = field(default_factory=dict)
-    losses: dict[str, float] = field(default_factory=dict)  # the returned image's: its best evaluation
-
-    @property
-    def evals(self) -> int:
-        """Function evaluations made (each is one forward and one backward pass)."""
-        return len(self.history)
-
-    def manifest(self) -> dict:
-        """Everything needed to reproduce and judge the run, as plain JSON-able values."""
-        return {
-            "nst_teach_version": __version__,
-            "settings": self.settings,
-            "evaluations": self.evals,
-            "stop_reason": self.stop_reason,
-            "final_losses": self.losses,  # of the image returned (with preserve_color="luminance": its luminance)
-            "seconds": round(self.seconds, 3),
-            "image_size": list(self.image.shape[-2:]),
-            "torch": torch.__version__,
-            "python": platform.python_version(),
-        }
-
-    def save(self, path) -> Path:
-        """Write the image to ``path`` and the manifest beside it (same name, .json)."""
-        path = save_image(self.image, path)
-        manifest_path = path.with_suffix(".json")
-        tmp = manifest_path.with_name(manifest_path.name + ".tmp")
-        tmp.write_text(json.dumps(self.manifest(), indent=2, default=str) + "\n")
-        tmp.replace(manifest_path)
-        return path
-
-
-def stylize(content, style, *, model: VGG19Features | None = None, callback=None, progress: bool = True,
-            **options) -> Result:
-    """Neural style transfer: minimise alpha*L_content + beta*L_style + tv_weight*L_tv over the target image.
+def stylize(content, style, *, model: VGG19Features | None = None, callback=None,
+            progress: bool = True, **options) -> Result:
+    """Neural style transfer: minimise alpha*L_content + beta*L_style + tv_weight*L_tv.
 
     content, style: anything ``load_image`` takes; ``style`` may be a list, blended by
     ``style_weights``. options: the fields of ``Settings`` (alpha, beta, size, max_evals, init,
-    levels, ...; each is documented there and in ``python -m nst_teach stylize --help``).
+    levels, precision, ...; each is documented there and in ``python -m nst_teach stylize --help``).
     callback(i, image, losses) is called after each evaluation; return True from it to stop.
     Ctrl-C stops too, keeping the best image. Returns a Result: .image (1, 3, H, W) in [0, 1],
-    .history (one dict of losses per evaluation), .stop_reason, .manifest().
+    .losses (the image's own, in float32), .history (one dict per evaluation), .manifest().
     """
     started = time.perf_counter()
     settings = Settings.from_options(options)  # 0. check every option before any work
@@ -117,43 +84,40 @@ def stylize(content, style, *, model: VGG19Features | None = None, callback=None
     styles = list(style) if isinstance(style, (list, tuple)) else [style]
     style_weights = blend_weights(styles, settings.style_weights)
     # 1. Import and freeze a pretrained CNN
-    model = model if model is not None else load_vgg19(settings.weights, device=device, pooling=settings.pooling,
-                                                       normalize=settings.normalize)
+    if model is None:
+        model = load_vgg19(settings.weights, device=device, pooling=settings.pooling,
+                           normalize=settings.normalize)
     _check_model(model, settings)
     # 2. Import the content and style images (resized for each size in paint)
     content_image, style_images = load_image(content), [load_image(s) for s in styles]
+    images = (content_image, style_images, style_weights, settings, model, callback, progress)
     if settings.levels > 1:  # coarse to fine: steps 3-9 at growing sizes
-        run, sizes, budgets = coarse_to_fine(content_image, style_images, style_weights, settings, model, callback, progress)
+        run, sizes, budgets = coarse_to_fine(*images)
         extra = dict(level_sizes=sizes, level_budgets=budgets)
     else:  # steps 3-9 at one size
-        run, extra = paint(content_image, style_images, style_weights, settings, model, callback, progress), {}
-    image = run.image
-    if settings.preserve_color == "luminance":
-        # the content's colours back on the transferred luminance
-        image = with_colors_of(image, _resize_longest(content_image, settings.size).to(image.device))
-    record = {**settings.manifest(), "style_layer_weights": layer_weights(settings.style_layers, settings.style_layer_weights),
-              "style_weights": style_weights, "weights": model.weights, "weights_sha256": model.weights_sha256,
-              "pooling": model.pooling, "normalize": model.normalized, "content": _describe(content), "style": [_describe(s) for s in styles], **extra}
+        run, extra = paint(*images), {}
+    image = run.best
+    if settings.preserve_color == "luminance":  # the content's colours on the luminance
+        image = with_colors_of(image, resize_longest(content_image, settings.size).to(image.device))
+    details = {
+        "style_layer_weights": layer_weights(settings.style_layers, settings.style_layer_weights),
+        "style_weights": style_weights, "weights": model.weights,
+        "weights_sha256": model.weights_sha256, "pooling": model.pooling,
+        "normalize": model.normalized, "precision_used": resolve(settings.precision, device),
+        "content": _describe(content), "style": [_describe(s) for s in styles], **extra,
+    }
     _warn_if_stopped_early(run.stop_reason)
-    return Result(image.cpu(), run.history, run.stop_reason, time.perf_counter() - started, record, run.losses)
+    return Result(image.cpu(), run.history, run.stop_reason, time.perf_counter() - started,
+                  settings, run.best_losses, details)
 
 
-@dataclass
-class Painted:
-    """What ``paint`` returns: the image (1, 3, H, W) in [0, 1], the history and why it stopped."""
-
-    image: torch.Tensor
-    history: list[dict[str, float]]
-    stop_reason: str
-    losses: dict[str, float]  # the image's own losses: its evaluation in the history
-
-
-def paint(content_image, style_images, style_weights, settings: Settings, model, callback=None, progress=False,
-          start: torch.Tensor | None = None) -> Painted:
-    """The deck's algorithm at one size (settings.size), from ``start`` or settings.init: steps 3 to 9.
+def paint(content_image, style_images, style_weights, settings: Settings, model, callback=None,
+          progress=False, start: torch.Tensor | None = None) -> Run:
+    """The deck's algorithm at one size (settings.size), from ``start`` or settings.init: steps 3-9.
 
     content_image (1, 3, H, W) and style_images [(1, 3, h, w)] in [0, 1], as loaded; they are
-    resized here (the content to settings.size, each style to style_scale * size).
+    resized here (the content to settings.size, each style to style_scale * size). Returns the
+    optimiser's Run: .best (the returned image), .best_losses (its float32 losses), .history.
     """
     content_image, style_images = prepare_images(content_image, style_images, settings)
     # 3. Compute the feature maps; 4. extract the targets: P (content), A (blended style Grams)
@@ -164,35 +128,45 @@ def paint(content_image, style_images, style_weights, settings: Settings, model,
     loss_terms = LossTerms(model, P, A, settings)
     # 9. Back-propagate into the target image, evaluation after evaluation
     optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history)
+    bar = _progress_bar(settings.max_evals) if progress else None
     run = optimize(loss_terms, target, optimizer, max_evals=settings.max_evals, callback=callback,
-                   bar=_progress_bar(settings.max_evals) if progress else None, cuda_graphs=settings.cuda_graphs)
-    return Painted(run.best, run.history, run.stop_reason, run.best_losses)
+                   bar=bar)
+    # each evaluation's record says in which precision the network ran
+    run.history = [dict(record, precision=p) for record, p in zip(run.history, loss_terms.used)]
+    if run.history and set(loss_terms.used) != {"fp32"}:  # the returned image's float32 losses
+        run.best_losses = loss_terms.exact(run.best)
+    return run
 
 
-def coarse_to_fine(content_image, style_images, style_weights, settings: Settings, model, callback=None, progress=False):
-    """``paint`` at size/2^(levels-1), then at twice that from the upsampled result, ... up to settings.size.
+def coarse_to_fine(content_image, style_images, style_weights, settings: Settings, model,
+                   callback=None, progress=False):
+    """``paint`` at size/2^(levels-1), then at twice that from the upsampled result, ... to size.
 
     The budget is split evenly; no level is smaller than the deepest layer allows. Returns
-    (Painted with the whole history, each record tagged with its level's size, sizes, budgets).
+    (the last level's Run with the whole history, each record tagged with its level's size,
+    sizes, budgets).
     """
     levels, size, max_evals = settings.levels, settings.size, settings.max_evals
     h, w = content_image.shape[-2:]
     # No level smaller than the deepest layer allows (its shorter side must keep a pixel there).
-    smallest = math.ceil(min_side(settings.content_layers + settings.style_layers) * max(h, w) / min(h, w))
+    deepest = min_side(settings.content_layers + settings.style_layers)
+    smallest = math.ceil(deepest * max(h, w) / min(h, w))
     sizes = [min(size, max(smallest, round(size / 2 ** (levels - 1 - k)))) for k in range(levels)]
     budgets = [max_evals // levels + (1 if k < max_evals % levels else 0) for k in range(levels)]
     history: list[dict[str, float]] = []
-    painted = None
+    run = None
     for level_size, budget in zip(sizes, budgets, strict=True):
         offset = len(history)
-        level_callback = None if callback is None else (lambda i, img, losses, o=offset: callback(o + i, img, losses))
+        level_callback = None if callback is None else (
+            lambda i, img, losses, o=offset: callback(o + i, img, losses))
         level = settings.replace(size=level_size, max_evals=budget)
-        painted = paint(content_image, style_images, style_weights, level, model, level_callback, progress,
-                        start=None if painted is None else painted.image)
-        history += [dict(h, size=level_size) for h in painted.history]
-        if painted.stop_reason != "completed":
+        run = paint(content_image, style_images, style_weights, level, model, level_callback,
+                    progress, start=None if run is None else run.best)
+        history += [dict(h, size=level_size) for h in run.history]
+        if run.stop_reason != "completed":
             break
-    return Painted(painted.image, history, painted.stop_reason, painted.losses), sizes, budgets
+    run.history = history
+    return run, sizes, budgets
 
 
 def blend_weights(styles: list, weights) -> list[float]:
@@ -201,58 +175,84 @@ def blend_weights(styles: list, weights) -> list[float]:
         raise ValueError("give at least one style image")
     weights = [1.0] * len(styles) if weights is None else list(weights)
     if len(weights) != len(styles):
-        raise ValueError(f"need one positive-sum weight per style image: {len(styles)} styles, weights {weights}")
+        raise ValueError(
+            f"need one positive-sum weight per style image: {len(styles)} styles, weights {weights}"
+        )
     return [w / sum(weights) for w in weights]
 
 
 def prepare_images(content_image, style_images, settings: Settings):
-    """Resize to settings.size (style: style_scale * size), check the size, apply colour preservation."""
+    """Resize to settings.size (style: style_scale * size), check the size, preserve colour."""
     device = settings.device
-    content_image = _resize_longest(content_image, settings.size).to(device)
+    content_image = resize_longest(content_image, settings.size).to(device)
     needed = min_side(settings.content_layers + settings.style_layers)
     if min(content_image.shape[-2:]) < needed:
         deepest = max(settings.content_layers + settings.style_layers, key=LAYER_INDEX.get)
         raise ValueError(
-            f"a {content_image.shape[-2]}x{content_image.shape[-1]} px image is too small for {deepest} "
-            f"(needs at least {needed} px on each side): use a larger size, fewer levels, or shallower layers"
+            f"a {content_image.shape[-2]}x{content_image.shape[-1]} px image is too small for "
+            f"{deepest} (needs at least {needed} px on each side): use a larger size, fewer "
+            "levels, or shallower layers"
         )
     style_size = round(settings.size * settings.style_scale)
     # each style image keeps at least `needed` px on its shorter side, whatever its shape
-    style_images = [_resize_longest(s, max(style_size, math.ceil(needed * max(s.shape[-2:]) / min(s.shape[-2:]))))
-                    .to(device) for s in style_images]
+    style_images = [
+        resize_longest(
+            s, max(style_size, math.ceil(needed * max(s.shape[-2:]) / min(s.shape[-2:])))
+        ).to(device)
+        for s in style_images
+    ]
     if settings.preserve_color == "histogram":
         style_images = [match_color(s, content_image) for s in style_images]
     elif settings.preserve_color == "luminance":
         # Transfer on grey images: the content's luminance, and each style's luminance shifted
         # to the content's mean and spread; the content's colours go back on at the end.
         content_y = luminance(content_image)
-        style_images = [match_luminance(luminance(s), content_y).expand(-1, 3, -1, -1) for s in style_images]
+        style_images = [
+            match_luminance(luminance(s), content_y).expand(-1, 3, -1, -1) for s in style_images
+        ]
         content_image = content_y.expand(-1, 3, -1, -1)
     return content_image, style_images
 
 
 @torch.no_grad()
 def extract_targets(model, content_image, style_images, style_weights, settings: Settings):
-    """P = {layer: content feature map} and A = {layer: blended style Gram matrix}, computed once."""
+    """P = {layer: content feature map}, A = {layer: blended style Gram matrix}, computed once."""
     P = {k: v.detach() for k, v in model.extract(content_image, settings.content_layers).items()}
     # Blending Gram targets with weights that sum to one has the same gradient as summing the
     # weighted per-style losses, at the cost of one target per layer.
-    grams = [style_targets(model.extract(s, settings.style_layers)) for s in style_images]  # F F^T / M_style
-    A = {name: sum(w * g[name] for w, g in zip(style_weights, grams, strict=True)) for name in settings.style_layers}
+    grams = [
+        style_targets(model.extract(s, settings.style_layers)) for s in style_images
+    ]  # F F^T / M_style
+    A = {
+        name: sum(w * g[name] for w, g in zip(style_weights, grams, strict=True))
+        for name in settings.style_layers
+    }
     if settings.paper:
         # The paper's A_l = F F^T sums over positions, and its images had one size: here the style's
         # Gram is scaled to the target's number of positions M_l, whatever the style image's size.
-        positions = {k: v.shape[-2] * v.shape[-1] for k, v in model.extract(content_image, settings.style_layers).items()}
+        positions = {
+            k: v.shape[-2] * v.shape[-1]
+            for k, v in model.extract(content_image, settings.style_layers).items()
+        }
         A = {name: a * positions[name] for name, a in A.items()}
     return P, A
 
 
 def initial_target(content_image, style_images, settings: Settings, start=None) -> torch.Tensor:
-    """The trainable target image (1, 3, H, W) in [0, 1]: a copy of start, the content, the style or noise."""
+    """The trainable target image (1, 3, H, W) in [0, 1]: start, the content, the style or noise.
+
+    "noise" (the paper's white-noise start, notebooks 05 and 08) is mid-grey plus Gaussian white
+    noise of standard deviation 0.05, clamped to [0, 1] and drawn from settings.seed. The authors'
+    own code starts from Gaussian noise of one grey level around the mean colour, not from noise
+    over the whole range: a uniform [0, 1] start leaves its pixel-level speckle in the result (a
+    192 px paper-mode run ends about three times as rough, at the same loss within 1%).
+    """
     init = settings.init if start is None else start
     shape = content_image.shape[-2:]
     if isinstance(init, torch.Tensor):
-        image = nnf.interpolate(load_image(init), size=shape, mode="bilinear", align_corners=False).to(content_image.device)
+        image = nnf.interpolate(
+            load_image(init), size=shape, mode="bilinear", align_corners=False
+        ).to(content_image.device)
         if settings.preserve_color == "luminance":
             image = luminance(image).expand(-1, 3, -1, -1)
     elif init == "content":
@@ -260,46 +260,20 @@ def initial_target(content_image, style_images, settings: Settings, start=None) 
     elif init == "style":
         image = nnf.interpolate(style_images[0], size=shape, mode="bilinear", align_corners=False)
     else:
-        image = torch.rand(content_image.shape, generator=torch.Generator().manual_seed(settings.seed)).to(content_image.device)
+        generator = torch.Generator().manual_seed(settings.seed)
+        noise = torch.randn(content_image.shape, generator=generator)
+        image = (0.5 + 0.05 * noise).clamp(0, 1).to(content_image.device)  # white noise, see above
     return image.detach().clone().contiguous().requires_grad_(True)
-
-
-class LossTerms:
-    """loss_terms(target) -> (content, style, tv, total) as one tensor, total = alpha*c + beta*s + tv_weight*tv.
-
-    The content and style terms are the package's means (``content_loss``, ``style_loss``), or with
-    settings.paper the paper's sums (``paper_content_loss``, ``paper_style_loss``).
-    A term whose weight is 0 is not computed (it reads NaN), and the network runs only as deep as
-    the terms in use need.
-    """
-
-    def __init__(self, model, P: dict, A: dict, settings: Settings):
-        self.model, self.P, self.A = model, P, A
-        self.alpha, self.beta, self.tv_weight = settings.alpha, settings.beta, settings.tv_weight
-        self.paper = settings.paper  # the paper's own loss conventions (nst_teach.losses)
-        self.content_layers, self.style_layers = list(settings.content_layers), list(settings.style_layers)
-        self.layer_weights = layer_weights(settings.style_layers, settings.style_layer_weights)
-        in_use = (self.content_layers if self.alpha > 0 else []) + (self.style_layers if self.beta > 0 else [])
-        self.layers = list(dict.fromkeys(in_use))
-
-    def __call__(self, target: torch.Tensor) -> torch.Tensor:
-        # the network sees the image through its own preprocessing (Caffe: BGR, 0-255, mean subtracted)
-        F = self.model.forward_net(self.model.preprocessing(target), self.layers) if self.layers else {}
-        not_computed = target.new_full((), math.nan)
-        content_term, style_term = (paper_content_loss, paper_style_loss) if self.paper else (content_loss, style_loss)
-        content = (sum(content_term(F[n], self.P[n]) for n in self.content_layers) / len(self.content_layers)
-                   if self.alpha > 0 else not_computed)
-        style = style_term(F, self.A, self.layer_weights) if self.beta > 0 else not_computed
-        tv = tv_loss(target) if self.tv_weight else target.new_zeros(())
-        total = (self.alpha * content if self.alpha > 0 else 0) + (self.beta * style if self.beta > 0 else 0) + self.tv_weight * tv
-        return torch.stack((content, style, tv, total))
 
 
 def _check_model(model: VGG19Features, settings: Settings) -> None:
     """paper=True needs the paper's network: normalised, with average pooling."""
     if settings.paper and not (model.normalized and model.pooling == "avg"):
-        raise ValueError("paper=True needs the paper's network: pass model=load_vgg19(normalize=True, pooling='avg'), "
-                         "or no model")
+        raise ValueError(
+            "paper=True needs the paper's network: pass "
+            "model=load_vgg19(normalize=True, pooling='avg'), "
+            "or no model"
+        )
 
 
 def _progress_bar(total: int):
@@ -310,19 +284,18 @@ def _progress_bar(total: int):
 
 def _warn_if_stopped_early(stop_reason: str) -> None:
     if stop_reason.startswith("non-finite"):
-        warnings.warn(f"stylize stopped: {stop_reason}; returning the last finite image. Try a smaller beta or lr.",
-                      NonFiniteLossWarning, stacklevel=3)
+        warnings.warn(
+            f"stylize stopped: {stop_reason}; returning the last finite image. "
+            "Try a smaller beta or lr.",
+            NonFiniteLossWarning,
+            stacklevel=3,
+        )
     elif stop_reason.startswith("out of memory"):
-        warnings.warn(f"stylize stopped: {stop_reason}; returning the best image so far.", ResourceWarning, stacklevel=3)
-
-
-def _resize_longest(image: torch.Tensor, size: int) -> torch.Tensor:
-    h, w = image.shape[-2:]
-    scale = size / max(h, w)
-    if scale == 1:
-        return image
-    new = (max(1, round(h * scale)), max(1, round(w * scale)))
-    return nnf.interpolate(image, size=new, mode="bilinear", antialias=scale < 1, align_corners=False).clamp(0, 1)
+        warnings.warn(
+            f"stylize stopped: {stop_reason}; returning the best image so far.",
+            ResourceWarning,
+            stacklevel=3,
+        )
 
 
 def _describe(source) -> str:
@@ -335,11 +308,17 @@ def _describe(source) -> str:
 
 
 def _signature() -> inspect.Signature:
-    """stylize's signature as users see it: content, style, every Settings field, then model/callback/progress."""
+    """stylize's signature as users see it: content, style, every Settings field, then model,
+    callback, progress."""
     keyword = inspect.Parameter.KEYWORD_ONLY
-    params = [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("content", "style")]
+    params = [
+        inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("content", "style")
+    ]
     params += [inspect.Parameter(f.name, keyword, default=f.default) for f in fields(Settings)]
-    params += [inspect.Parameter(n, keyword, default=d) for n, d in (("model", None), ("callback", None), ("progress", True))]
+    params += [
+        inspect.Parameter(n, keyword, default=d)
+        for n, d in (("model", None), ("callback", None), ("progress", True))
+    ]
     return inspect.Signature(params, return_annotation=Result)
 
 
