@@ -1,9 +1,18 @@
 """nst_teach: the tested building blocks of neural style transfer, as taught in the notebooks.
 
-Where things live: stats (covariance, correlation, Gram), images (load, save, show), vgg (the
-network and its layer names), losses, transfer (the stylize loop), color (colour preservation),
-presets (device, sizes), plots, data (bundled and paper images), exercises (checkers), widgets,
-cli (``python -m nst_teach``).
+Where things live:
+- the statistics and the network: stats (covariance, correlation, Gram), images (load, save,
+  show), vgg (the network, its layer names and weights), normalization (the paper's normalised
+  network: the calibration), losses;
+- one style-transfer run: settings (every option of stylize and train), loss_terms (the
+  objective), optimize (the loop), lbfgs (its optimiser), precision (mixed precision), transfer
+  (``stylize``), result (what a run hands back), color (colour preservation);
+- real-time style transfer: feedforward (a package: network, training, crops, model files);
+- teaching: tutorial (the PyTorch tutorial's loop, raced in notebook 10), presets (device,
+  sizes), plots, data (bundled and paper images), exercises (the checkers, one module per
+  notebook), explorer and stats_explorer (the interactive explorers; widgets imports both),
+  course (the students' edition, slides and nbgrader course);
+- cli (``python -m nst_teach``); models/ holds a trained real-time model.
 """
 
 __version__ = "0.1.0"

@@ -73,8 +73,6 @@ def first_line(error: Exception, limit: int = 120) -> str:
     return text[0][:limit] if text else ""
 
 
-_first_line = first_line  # the old name, kept for callers not yet moved to first_line
-
 
 def min_side(layers) -> int:
     """The smallest image side (px) that still leaves at least one pixel at the deepest layer."""
