@@ -1,11 +1,11 @@
 """Make nst_teach/vgg19_normalization.pt: the paper's per-filter means for the Caffe VGG19.
 
 Run from the repository: `python scripts/make_normalization.py [--report]`. Offline and
-deterministic. Gatys et al. (2015) scaled each filter so that its mean activation over images
-and positions is 1; without ImageNet we calibrate on every bundled image
-(nst_teach.data.bundled(), 11 pictures), each at every size in normalization.CALIBRATION_SIZES px
-on the longest side, once in the network with max pooling and once with average pooling (each
-network is normalised with its own means). Each (image, size) weighs the same: a filter's mean is the mean over them of its mean over
+deterministic. Gatys et al. (2015) scaled each filter so that its mean activation over images and
+positions is 1; without ImageNet we calibrate on every bundled image (nst_teach.data.bundled(), 11
+pictures), each at every size in normalization.CALIBRATION_SIZES px on the longest side, once in
+the network with max pooling and once with average pooling (each network is normalised with its own
+means). Each (image, size) weighs the same: a filter's mean is the mean over them of its mean over
 positions. The file holds those raw means (float32, {pooling: {reluX_Y: (C,)}}), the sha256 of the
 weights file they were measured on and how they were measured; the floor for near-dead filters
 (normalization.FLOOR) is applied when the network is loaded, not stored.
