@@ -12,21 +12,22 @@ A checker never raises: it returns a ``Feedback`` that shows as one line, "solve
 test cell is ``exercises.check_covariance_by_hand(covariance_by_hand).require()``: it raises
 AssertionError with the feedback line unless solved.
 
-Where things live: ``core.py`` holds the machinery (Feedback, the registry, ``_call``,
-``_compare``); ``nbNN_topic.py`` holds the checkers of notebook ``notebooks/NN_topic.ipynb``.
+Where things live: ``core.py`` holds the machinery (Feedback, the registry, ``call_answer``,
+``compare_answer``); ``nbNN_topic.py`` holds the checkers of notebook ``notebooks/NN_topic.ipynb``.
 Adding a checker (one function per exercise, in notebook order, in its notebook's module):
 
     @exercise("04.1", "flatten_by_hand")
     def check_flatten_by_hand(fn) -> str:
-        F = _randn((3, 4, 5), seed=41)
-        got = _call(fn, F, call="flatten_by_hand(F)")
-        _compare(got, F.reshape(3, 20), "flatten_by_hand(F)", wrong=[("you ...", variant)])
+        F = randn((3, 4, 5), seed=41)
+        got = call_answer(fn, F, call="flatten_by_hand(F)")
+        compare_answer(got, F.reshape(3, 20), "flatten_by_hand(F)", wrong=[("you ...", variant)])
         return "flatten_by_hand matches nt.flatten_features."   # the success message
 
 then import it below. The name ("flatten_by_hand") must be the one the notebook defines, since
-solved() looks it up there. Inside a checker, raise ``CheckFailed("what is wrong")``; ``_call``
-and ``_compare`` do it for you. The wrong variants are the answers that typical mistakes give,
-computed on the checker's own data, so the message names the mistake instead of saying "wrong".
+solved() looks it up there. Inside a checker, raise ``CheckFailed("what is wrong")``;
+``call_answer`` and ``compare_answer`` do it for you. The wrong variants are the answers that
+typical mistakes give, computed on the checker's own data, so the message names the mistake
+instead of saying "wrong".
 """
 
 from .core import (

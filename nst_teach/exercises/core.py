@@ -2,7 +2,7 @@
 and the helpers that call the student's function and name what is wrong with its answer.
 
 A checker never raises: it returns a ``Feedback`` that shows as one line. Inside a checker, raise
-``CheckFailed("what is wrong")``; ``_call`` and ``_compare`` do it for you.
+``CheckFailed("what is wrong")``; ``call_answer`` and ``compare_answer`` do it for you.
 """
 
 from __future__ import annotations
@@ -241,8 +241,8 @@ def _recall(number: str, answer) -> Feedback | None:
 
 # ------------------------------------------------------------------ calling the student's function
 
-
-def _call(fn, *args, call: str, copy: bool = True, none_ok: bool = False, returns: str = "return"):
+def call_answer(fn, *args, call: str, copy: bool = True, none_ok: bool = False,
+                returns: str = "return"):
     """fn(*args) for the student's fn; a stub raises NotSolved, a failure CheckFailed saying so.
 
     copy: pass clones of tensor arguments, so that an in-place edit cannot spoil the checker's data
@@ -273,8 +273,7 @@ def _one_line(error: Exception) -> str:
 
 # ------------------------------------------------------------------ reading and comparing answers
 
-
-def _tensor(answer, what: str) -> torch.Tensor:
+def as_tensor(answer, what: str) -> torch.Tensor:
     """A number, list, NumPy array or tensor -> float64 tensor; anything else is a CheckFailed."""
     if isinstance(answer, torch.Tensor):
         return answer.detach().cpu().to(torch.float64)
@@ -287,15 +286,15 @@ def _tensor(answer, what: str) -> torch.Tensor:
         raise CheckFailed(message) from None
 
 
-def _number(value, call: str) -> float:
+def as_number(value, call: str) -> float:
     """One number from the student's answer; a tensor of several is a CheckFailed."""
-    t = _tensor(value, call)
+    t = as_tensor(value, call)
     if t.numel() != 1:
-        raise CheckFailed(f"{call} returned {_shape(t)}; return one number.")
+        raise CheckFailed(f"{call} returned {describe_shape(t)}; return one number.")
     return float(t.reshape(()).item())
 
 
-def _shape(t: torch.Tensor) -> str:
+def describe_shape(t: torch.Tensor) -> str:
     return "a single number" if t.ndim == 0 else "shape (" + ", ".join(map(str, t.shape)) + ")"
 
 
@@ -303,7 +302,7 @@ def _close(a: torch.Tensor, b: torch.Tensor, rtol: float, atol: float) -> bool:
     return a.shape == b.shape and bool(torch.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def _compare(
+def compare_answer(
     answer,
     expected: torch.Tensor,
     what: str,
@@ -318,7 +317,7 @@ def _compare(
     wrong: (message, what that mistake gives) pairs, tried in order; shapes: hints for wrong shapes;
     explain: a last look at the answer before the generic "wrong at entry ..." message.
     """
-    got = _tensor(answer, what)
+    got = as_tensor(answer, what)
     expected = expected.to(torch.float64)
     if got.shape != expected.shape and got.numel() == 1 and expected.numel() == 1:
         got = got.reshape(expected.shape)  # 3.0, tensor(3.) and tensor([3.]) are all one number
@@ -355,7 +354,8 @@ def _shape_message(got: torch.Tensor, expected: torch.Tensor, what: str, shapes)
     hint = (shapes or {}).get(tuple(got.shape))
     if hint is None and got.ndim == 2 and tuple(got.shape) == tuple(expected.shape)[::-1]:
         hint = "transposed?"
-    return f"{what} has {_shape(got)}, expected {_shape(expected)}" + (f": {hint}" if hint else ".")
+    return (f"{what} has {describe_shape(got)}, expected {describe_shape(expected)}"
+            + (f": {hint}" if hint else "."))
 
 
 def _constant_ratio(got: torch.Tensor, expected: torch.Tensor) -> float | None:
@@ -374,25 +374,24 @@ def _constant_ratio(got: torch.Tensor, expected: torch.Tensor) -> float | None:
 
 # ------------------------------------------------------------------ the checkers' data and maths
 
-
-def _randn(shape: Sequence[int], seed: int, mean: float = 0.0, scale: float = 1.0) -> torch.Tensor:
+def randn(shape: Sequence[int], seed: int, mean: float = 0.0, scale: float = 1.0) -> torch.Tensor:
     """Reproducible float64 samples: the checker's own data, the same on every machine."""
     generator = torch.Generator().manual_seed(seed)
     return mean + scale * torch.randn(*shape, generator=generator, dtype=torch.float64)
 
 
-def _centred(X: torch.Tensor) -> torch.Tensor:
+def centred(X: torch.Tensor) -> torch.Tensor:
     """Each row minus its own mean: variables in rows (V, n), as in nt.covariance."""
     return X - X.mean(dim=-1, keepdim=True)
 
 
-def _covariance(X: torch.Tensor) -> torch.Tensor:
+def covariance(X: torch.Tensor) -> torch.Tensor:
     """The reference 1/(n-1) covariance of the rows of X (V, n) -> (V, V), written out here."""
-    Xc = _centred(X)
+    Xc = centred(X)
     return Xc @ Xc.T / (X.shape[-1] - 1)
 
 
-def _gram_hw(F: torch.Tensor) -> torch.Tensor:
+def gram_hw(F: torch.Tensor) -> torch.Tensor:
     """(1, C, H, W) -> (C, C): M M^T / (H*W), written out here as the checkers' reference."""
     _, C, H, W = F.shape
     M = F.reshape(C, H * W)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import _call, _compare, _covariance, _randn, exercise
+from .core import call_answer, compare_answer, covariance, exercise, randn
 
 DECK_COVARIANCE = torch.tensor(
     [[3.16, 4.13, 2.79], [4.13, 11.79, 4.32], [2.79, 4.32, 9.31]], dtype=torch.float64
@@ -15,7 +15,7 @@ DECK_COVARIANCE = torch.tensor(
 def check_correlation_from_covariance(fn) -> str:
     """Exercise 02.1: fn(C) for a (V, V) covariance -> (V, V) correlation c_jk / sqrt(c_jj c_kk)."""
     scales = torch.tensor([[1.0], [3.0], [0.5], [2.0]], dtype=torch.float64)
-    for C in (DECK_COVARIANCE, _covariance(_randn((4, 9), seed=41) * scales)):
+    for C in (DECK_COVARIANCE, covariance(randn((4, 9), seed=41) * scales)):
         V = C.shape[0]
         var = C.diagonal()
         std = var.sqrt()
@@ -35,7 +35,8 @@ def check_correlation_from_covariance(fn) -> str:
                         "r is a V x V matrix.",
                   (): "one number: r is a V x V matrix, one entry per pair of variables."}
         expected = C / (std[:, None] * std[None, :])
-        _compare(_call(fn, C, call=call), expected, call, wrong, shapes, _explain_correlation)
+        got = call_answer(fn, C, call=call)
+        compare_answer(got, expected, call, wrong, shapes, _explain_correlation)
     return ("correlation_from_covariance turns the deck's covariance into the deck's "
             "correlation table.")
 
@@ -53,8 +54,8 @@ def _explain_correlation(got: torch.Tensor) -> str | None:
 @exercise("02.2", "pearson_r")
 def check_pearson_r(fn) -> str:
     """Exercise 02.2: fn(x, y) for two 1-D tensors -> Pearson r with the deck's formula."""
-    x = _randn([8], seed=51, mean=4.0, scale=2.0)
-    noise = _randn([8], seed=52)
+    x = randn([8], seed=51, mean=4.0, scale=2.0)
+    noise = randn([8], seed=52)
     for y in (10.0 + 0.8 * x + noise, 3.0 - 1.5 * x + 2.0 * noise):  # one positive r, one negative
         n = len(x)
         dx, dy = x - x.mean(), y - y.mean()
@@ -82,7 +83,7 @@ def check_pearson_r(fn) -> str:
             ("you returned |r|: the sign says whether y rises or falls with x, keep it.", r.abs()),
         ]
         shapes = {(n,): "one value per observation: sum them."}
-        _compare(_call(fn, x, y, call=call), r, call, wrong, shapes, _explain_r)
+        compare_answer(call_answer(fn, x, y, call=call), r, call, wrong, shapes, _explain_r)
     return "pearson_r matches nt.correlation and numpy.corrcoef, for a positive and a negative r."
 
 

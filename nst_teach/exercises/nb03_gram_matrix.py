@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import _call, _centred, _compare, _covariance, _randn, exercise
+from .core import call_answer, centred, compare_answer, covariance, exercise, randn
 
 DECK_M = torch.tensor([[19.0, 20.0], [9.0, 8.0]], dtype=torch.float64)  # the deck's Gram example
 
@@ -13,10 +13,10 @@ DECK_M = torch.tensor([[19.0, 20.0], [9.0, 8.0]], dtype=torch.float64)  # the de
 @exercise("03.1", "gram_by_hand")
 def check_gram_by_hand(fn) -> str:
     """Exercise 03.1: fn(F) for F (N, M) -> G = F F^T (N, N), no normalisation."""
-    for F in (DECK_M, _randn((3, 5), seed=61, mean=1.0)):
+    for F in (DECK_M, randn((3, 5), seed=61, mean=1.0)):
         N, M = F.shape
         call = f"gram_by_hand(F) for F of shape ({N}, {M})"
-        Fc = _centred(F)
+        Fc = centred(F)
         square = N == M  # only then is F @ F (no transpose) a possible answer
         wrong = [
             (f"you computed F^T F ({M} x {M}, positions by positions); the Gram matrix is F F^T "
@@ -33,7 +33,7 @@ def check_gram_by_hand(fn) -> str:
                           f"({N}, {N}).",
                   (N, M): "the shape of F itself: did you multiply element by element? "
                           "Use F @ F.T."}
-        _compare(_call(fn, F, call=call), F @ F.T, call, wrong, shapes)
+        compare_answer(call_answer(fn, F, call=call), F @ F.T, call, wrong, shapes)
     return "gram_by_hand reproduces the deck: [[19, 20], [9, 8]] -> [[761, 331], [331, 145]]."
 
 
@@ -41,7 +41,7 @@ def check_gram_by_hand(fn) -> str:
 def check_gram_hw(fn) -> str:
     """Exercise 03.2: fn(maps) for maps (N, H, W) -> G = F F^T / M, F = maps as (N, M = H*W)."""
     N, H, W = 3, 4, 5
-    maps = torch.relu(_randn((N, H, W), seed=71, mean=0.3))
+    maps = torch.relu(randn((N, H, W), seed=71, mean=0.3))
     F = maps.reshape(N, H * W)
     G = F @ F.T
     scrambled = maps.reshape(H * W, N).T  # a reshape that mixes channels and positions
@@ -69,7 +69,7 @@ def check_gram_hw(fn) -> str:
                    "F @ F.T / (H*W).",
         (1, N, N): "you kept a batch dimension: for maps (N, H, W) return an (N, N) matrix.",
     }
-    _compare(_call(fn, maps, call=call), G / (H * W), call, wrong, shapes)
+    compare_answer(call_answer(fn, maps, call=call), G / (H * W), call, wrong, shapes)
     return "gram_hw matches nt.gram_matrix(maps[None], normalize='hw')[0]."
 
 
@@ -77,8 +77,8 @@ def check_gram_hw(fn) -> str:
 def check_gram_from_statistics(fn) -> str:
     """Exercise 03.3: fn(mean, covariance, n) -> F F^T = (n - 1) covariance + n mean mean^T."""
     N, n = 3, 10
-    F = _randn((N, n), seed=81) + torch.tensor([[1.0], [0.2], [2.0]], dtype=torch.float64)
-    mean, cov = F.mean(dim=1), _covariance(F)
+    F = randn((N, n), seed=81) + torch.tensor([[1.0], [0.2], [2.0]], dtype=torch.float64)
+    mean, cov = F.mean(dim=1), covariance(F)
     outer = mean[:, None] * mean[None, :]
     call = f"gram_from_statistics(mean, covariance, n) for N = {N} rows and n = {n} columns"
     wrong = [
@@ -97,5 +97,5 @@ def check_gram_from_statistics(fn) -> str:
     ]
     shapes = {(N,): "a vector: mean * mean is element by element; use the outer product "
                     "torch.outer(mean, mean)."}
-    _compare(_call(fn, mean, cov, n, call=call), F @ F.T, call, wrong, shapes)
+    compare_answer(call_answer(fn, mean, cov, n, call=call), F @ F.T, call, wrong, shapes)
     return "gram_from_statistics matches nt.gram_matrix: F F^T = (n - 1) cov + n mean mean^T."

@@ -5,14 +5,22 @@ from __future__ import annotations
 
 import torch
 
-from .core import CheckFailed, _call, _compare, _randn, _shape, _tensor, exercise
+from .core import (
+    CheckFailed,
+    as_tensor,
+    call_answer,
+    compare_answer,
+    describe_shape,
+    exercise,
+    randn,
+)
 
 
 @exercise("04.1", "flatten_by_hand")
 def check_flatten_by_hand(fn) -> str:
     """Exercise 04.1: fn(maps) for feature maps (N, H, W) -> F (N, H*W), channel by channel."""
     for seed, (N, H, W) in ((91, (3, 4, 5)), (92, (2, 3, 7))):
-        maps = _randn((N, H, W), seed=seed)
+        maps = randn((N, H, W), seed=seed)
         call = f"flatten_by_hand(maps) for maps of shape ({N}, {H}, {W})"
         wrong = [
             (f"you reshaped the maps to (H*W, N) = ({H * W}, {N}) and transposed: that mixes "
@@ -34,8 +42,9 @@ def check_flatten_by_hand(fn) -> str:
             (f"you merged the channels with the rows: (N*H, W) = ({N * H}, {W}). Keep the channels "
              "apart and merge H and W: maps.reshape(N, H*W).", maps.reshape(N * H, W)),
         ]
-        _compare(_call(fn, maps, call=call), maps.reshape(N, H * W), call, wrong)
-    return "flatten_by_hand matches nt.flatten_features: (N, H, W) -> F (N, H*W), channel by channel."
+        compare_answer(call_answer(fn, maps, call=call), maps.reshape(N, H * W), call, wrong)
+    return ("flatten_by_hand matches nt.flatten_features: (N, H, W) -> F (N, H*W), "
+            "channel by channel.")
 
 
 def _vgg_shape(name: str, height: int, width: int, *, own_pool: bool = False,
@@ -65,12 +74,12 @@ def check_feature_shape(fn) -> str:
     rows = []
     for name in LAYER_NAMES:
         call = f"feature_shape({name!r}, {height}, {width})"
-        got = _tensor(_call(fn, name, height, width, call=call), call)
+        got = as_tensor(call_answer(fn, name, height, width, call=call), call)
         if got.shape != (3,):
             hints = {(4,): " without the batch dimension",
                      (2,): ": the channels N first, then h and w"}
             hint = hints.get(tuple(got.shape), "")
-            raise CheckFailed(f"{call} returned {_shape(got)}; "
+            raise CheckFailed(f"{call} returned {describe_shape(got)}; "
                               f"return three numbers (N, h, w){hint}.")
         rows.append(got)
     got = torch.stack(rows)
@@ -100,5 +109,5 @@ def check_feature_shape(fn) -> str:
                         f"{tuple(int(v) for v in mine)}, expected {tuple(int(v) for v in right)}.")
         return None
 
-    _compare(got, expected, "your shapes", wrong, explain=explain)
+    compare_answer(got, expected, "your shapes", wrong, explain=explain)
     return "feature_shape gives the shape of every one of the 37 layers, conv1_1 to pool5."

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import torch
 
-from .core import _call, _compare, _randn, exercise
+from .core import call_answer, compare_answer, exercise, randn
 
 
 @exercise("05.1", "content_mse")
 def check_content_mse(fn) -> str:
     """Exercise 05.1: fn(F_G, F_C) for maps (1, N, H, W) -> 1/n sum (F_C - F_G)^2, n = N*H*W."""
     B, N, H, W = 1, 3, 4, 5
-    F_G = torch.relu(_randn((B, N, H, W), seed=101, mean=0.5))
-    F_C = torch.relu(_randn((B, N, H, W), seed=102, mean=0.5))
+    F_G = torch.relu(randn((B, N, H, W), seed=101, mean=0.5))
+    F_C = torch.relu(randn((B, N, H, W), seed=102, mean=0.5))
     d = F_G - F_C
     n = d.numel()
     sse = d.square().sum()
@@ -41,7 +41,7 @@ def check_content_mse(fn) -> str:
     ]
     shapes = {(N,): "one value per channel: average over every value, n = N*H*W.",
               (H, W): "one value per position: average over every value, n = N*H*W."}
-    _compare(_call(fn, F_G, F_C, call=call), d.square().mean(), call, wrong, shapes)
+    compare_answer(call_answer(fn, F_G, F_C, call=call), d.square().mean(), call, wrong, shapes)
     return "content_mse is the deck's 1/n * sum (F_C - F_G)^2, the same as nt.content_loss."
 
 
@@ -78,6 +78,6 @@ def check_content_loss_at(fn, model=None) -> str:
             ("you summed the squared errors: the content loss is their mean (divide by n = N*H*W).",
              (F_G[layer] - F_C[layer]).square().sum().double().cpu()),
         ]
-        got = _call(fn, model, generated, content, layer, call=call)
-        _compare(got, losses[layer], call, wrong, rtol=1e-4, atol=1e-12)
+        got = call_answer(fn, model, generated, content, layer, call=call)
+        compare_answer(got, losses[layer], call, wrong, rtol=1e-4, atol=1e-12)
     return "content_loss_at extracts the asked-for layer and compares it like nt.content_loss."

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import torch
 
-from .core import CheckFailed, _call, _centred, _compare, _gram_hw, _randn, exercise
+from .core import CheckFailed, call_answer, centred, compare_answer, exercise, gram_hw, randn
 
 
 @exercise("06.1", "layer_style_loss")
 def check_layer_style_loss(fn) -> str:
     """Exercise 06.1: fn(F_G, F_S) for (1, N, H, W) maps -> mean over N^2 entries of (G - A)^2."""
     N, H, W = 3, 4, 5
-    F_G = torch.relu(_randn((1, N, H, W), seed=121, mean=0.3))
-    F_S = torch.relu(_randn((1, N, H, W), seed=122, mean=0.6, scale=1.5))
+    F_G = torch.relu(randn((1, N, H, W), seed=121, mean=0.3))
+    F_S = torch.relu(randn((1, N, H, W), seed=122, mean=0.6, scale=1.5))
     M = H * W  # positions
     Fg, Fs = F_G.reshape(N, M), F_S.reshape(N, M)  # the paper's F, flattened
-    G, A = _gram_hw(F_G), _gram_hw(F_S)  # normalised by H*W, as nt.style_loss does ("hw")
-    Fg_c, Fs_c = _centred(Fg), _centred(Fs)
+    G, A = gram_hw(F_G), gram_hw(F_S)  # normalised by H*W, as nt.style_loss does ("hw")
+    Fg_c, Fs_c = centred(Fg), centred(Fs)
     D = F_G - F_S
     call = f"layer_style_loss(F_G, F_S) for feature maps of shape (1, {N}, {H}, {W})"
     wrong = [
@@ -35,7 +35,7 @@ def check_layer_style_loss(fn) -> str:
         ("you compared the feature maps themselves: that is the content loss. Compare their Gram "
          "matrices.", D.square().mean()),
         ("you took the Gram matrix of the difference, Gram(F_G - F_S); take the difference of the "
-         "Gram matrices, Gram(F_G) - Gram(F_S).", _gram_hw(D).square().mean()),
+         "Gram matrices, Gram(F_G) - Gram(F_S).", gram_hw(D).square().mean()),
         ("you computed F^T F (positions by positions); the Gram matrix is F F^T, channels by "
          "channels.", ((Fg.T @ Fg - Fs.T @ Fs) / M).square().mean()),
         ("you centred the features (that makes a covariance); the Gram matrix uses them as they "
@@ -49,7 +49,8 @@ def check_layer_style_loss(fn) -> str:
     ]
     matrix = "that is an N x N matrix: average its squared differences into one number."
     shapes = {(N, N): matrix, (1, N, N): matrix}
-    _compare(_call(fn, F_G, F_S, call=call), (G - A).square().mean(), call, wrong, shapes)
+    got = call_answer(fn, F_G, F_S, call=call)
+    compare_answer(got, (G - A).square().mean(), call, wrong, shapes)
     return "layer_style_loss is the style loss of one layer, as nt.style_loss computes it."
 
 
@@ -58,11 +59,11 @@ def _style_case() -> tuple[dict, dict]:
     sizes = {"relu1_1": (2, 6, 6), "relu2_1": (4, 3, 3), "relu3_1": (8, 2, 2)}
     target_features, style_grams, seed = {}, {}, 131
     for name, (N, H, W) in sizes.items():
-        target_features[name] = torch.relu(_randn((1, N, H, W), seed=seed, mean=0.3))
-        style = torch.relu(_randn((1, N, H, W), seed=seed + 1, mean=0.5))
-        style_grams[name] = _gram_hw(style)[None]
+        target_features[name] = torch.relu(randn((1, N, H, W), seed=seed, mean=0.3))
+        style = torch.relu(randn((1, N, H, W), seed=seed + 1, mean=0.5))
+        style_grams[name] = gram_hw(style)[None]
         seed += 2
-    target_features["relu4_2"] = _randn((1, 16, 1, 1), seed=seed)  # content layer, not a style one
+    target_features["relu4_2"] = randn((1, 16, 1, 1), seed=seed)  # content layer, not a style one
     return target_features, style_grams
 
 
@@ -71,7 +72,7 @@ def check_style_loss_by_hand(fn) -> str:
     """Exercise 06.2: fn(target_features, style_grams) -> sum of E_l / L over style_grams' L."""
     target_features, style_grams = _style_case()
     names, L = list(style_grams), len(style_grams)
-    grams = {n: _gram_hw(target_features[n])[None] for n in names}
+    grams = {n: gram_hw(target_features[n])[None] for n in names}
     E = {n: (grams[n] - style_grams[n]).square().mean() for n in names}
     positions = {n: target_features[n].shape[2] * target_features[n].shape[3] for n in names}
     raw = {n: (grams[n] * positions[n] - style_grams[n]).square().mean() for n in names}
@@ -91,12 +92,12 @@ def check_style_loss_by_hand(fn) -> str:
          sum(E.values()) / L**2),
     ]
     try:
-        got = _call(fn, target_features, style_grams, call=call)
+        got = call_answer(fn, target_features, style_grams, call=call)
     except CheckFailed as failure:
         if "KeyError" not in str(failure):
             raise
         raise CheckFailed(f"{failure}; loop over the layers of style_grams: target_features may "
                           "hold more layers (here the content layer relu4_2).") from None
     shapes = {(L,): "one value per layer: add them up, weighted by 1/L."}
-    _compare(got, sum(E.values()) / L, call, wrong, shapes)
+    compare_answer(got, sum(E.values()) / L, call, wrong, shapes)
     return "style_loss_by_hand matches nt.style_loss: the mean of the layers' Gram MSEs."

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import CheckFailed, _call, _compare, _randn, exercise
+from .core import CheckFailed, call_answer, compare_answer, exercise, randn
 
 
 @exercise("07.1", "make_target")
@@ -17,7 +17,7 @@ def check_make_target(fn) -> str:
     original = content_image.clone()
     call = "make_target(content_image)"
     # no copy: a target that shares its pixels with the content image is the mistake to find
-    got = _call(fn, content_image, call=call, copy=False)
+    got = call_answer(fn, content_image, call=call, copy=False)
     if not isinstance(got, torch.Tensor):
         raise CheckFailed(f"{call} returned {type(got).__name__}; "
                           "return a torch tensor the optimiser can update.")
@@ -34,7 +34,7 @@ def check_make_target(fn) -> str:
     ]
     shapes = {(3, 6, 5): "you dropped the batch dimension: keep (1, 3, H, W), the shape the "
                          "network takes."}
-    _compare(got.detach(), original.double(), call, wrong, shapes, rtol=1e-6, atol=1e-6)
+    compare_answer(got.detach(), original.double(), call, wrong, shapes, rtol=1e-6, atol=1e-6)
     if not got.requires_grad:
         raise CheckFailed("your target does not require gradients, so back-propagation cannot "
                           "reach it: call .requires_grad_(True) on it.")
@@ -67,17 +67,18 @@ def _adam_run(loss_fn, x0: torch.Tensor, steps: int, lr: float, *, zero_grad: bo
 @exercise("07.2", "optimise")
 def check_optimise(fn) -> str:
     """Exercise 07.2: fn(target, loss_fn, steps, lr) -> list of losses; Adam updates target."""
-    A, b = _randn((5, 3), seed=151), _randn((5,), seed=152)
+    A, b = randn((5, 3), seed=151), randn((5,), seed=152)
 
     def loss_fn(x):
         return ((A @ x - b) ** 2).sum()
 
-    x0 = _randn((3,), seed=153)
+    x0 = randn((3,), seed=153)
     steps, lr = 6, 0.3
     call = f"optimise(target, loss_fn, steps={steps}, lr={lr})"
     target = x0.clone().requires_grad_(True)
     # no copy: the exercise is to update this very tensor, as style transfer updates the image
-    got = _call(fn, target, loss_fn, steps, lr, call=call, copy=False, returns="return losses")
+    got = call_answer(fn, target, loss_fn, steps, lr, call=call, copy=False,
+                      returns="return losses")
     try:
         got = [float(v) for v in got]
     except (TypeError, ValueError):
@@ -103,7 +104,7 @@ def check_optimise(fn) -> str:
          "optimizer.step().", run(after=True)),
     ]
     losses, x = _adam_run(loss_fn, x0, steps, lr)
-    _compare(torch.tensor(got, dtype=torch.float64), losses, "your losses", wrong,
+    compare_answer(torch.tensor(got, dtype=torch.float64), losses, "your losses", wrong,
              rtol=1e-6, atol=1e-9)
     if not torch.allclose(target.detach(), x, rtol=1e-6, atol=1e-9):
         raise CheckFailed("your losses are right, but the tensor passed in as target did not end "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from .core import CheckFailed, _call, _compare, _tensor, exercise
+from .core import CheckFailed, as_tensor, call_answer, compare_answer, exercise
 
 
 def _numbers(fn, cases: list[tuple], name: str, one: str) -> torch.Tensor:
@@ -13,7 +13,7 @@ def _numbers(fn, cases: list[tuple], name: str, one: str) -> torch.Tensor:
     got = []
     for case in cases:
         call = f"{name}({', '.join(f'{v:g}' for v in case)})"
-        value = _tensor(_call(fn, *case, call=call), call).reshape(-1)
+        value = as_tensor(call_answer(fn, *case, call=call), call).reshape(-1)
         if value.numel() != 1:
             raise CheckFailed(f"{call} returned {value.numel()} numbers; return one: {one}.")
         got.append(value)
@@ -48,7 +48,7 @@ def check_paper_to_ours(fn) -> str:
         ("you multiplied by N*M instead of dividing by it: the content term grows with N*M in the "
          "paper, so its style weight shrinks in our units.", n / (2 * ratios)),
     ]
-    _compare(got, 1 / (2 * n * ratios), "your beta/alpha values", wrong, rtol=1e-6, atol=0)
+    compare_answer(got, 1 / (2 * n * ratios), "your beta/alpha values", wrong, rtol=1e-6, atol=0)
     return "paper_to_ours translates the paper's alpha/beta into our beta/alpha: 1 / (2 N M ratio)."
 
 
@@ -85,6 +85,6 @@ def check_content_values(fn) -> str:
         ("you divided height * width by 64 without rounding: each pooling rounds down on its own, "
          "M = (h // 8) * (w // 8).", 512.0 * pixels / 64),
     ]
-    _compare(got, _content_values(sizes), "your N*M values", wrong, rtol=1e-9, atol=0)
+    compare_answer(got, _content_values(sizes), "your N*M values", wrong, rtol=1e-9, atol=0)
     return ("content_values counts relu4_2's values: N = 512 channels times "
             "M = (h // 8) * (w // 8) positions.")

@@ -7,7 +7,16 @@ import math
 
 import torch
 
-from .core import CheckFailed, _call, _compare, _gram_hw, _randn, _shape, _tensor, exercise
+from .core import (
+    CheckFailed,
+    as_tensor,
+    call_answer,
+    compare_answer,
+    describe_shape,
+    exercise,
+    gram_hw,
+    randn,
+)
 
 LUMINANCE = "Y = 0.299 R + 0.587 G + 0.114 B"  # NTSC weights, as in nst_teach.color.luminance
 
@@ -20,10 +29,10 @@ def check_luminance_of(fn) -> str:
     R, G, B = image[:, 0:1], image[:, 1:2], image[:, 2:3]
     expected = 0.299 * R + 0.587 * G + 0.114 * B
     call = "luminance_of(image) for an image of shape (1, 3, 5, 4)"
-    got = _tensor(_call(fn, image, call=call), call)
+    got = as_tensor(call_answer(fn, image, call=call), call)
     if got.shape == (1, 5, 4) or got.shape == (5, 4):
-        raise CheckFailed(f"{call} has {_shape(got)}: keep the channel dimension, (1, 1, H, W) "
-                          "(image[:, 0:1] keeps it, image[:, 0] drops it).")
+        raise CheckFailed(f"{call} has {describe_shape(got)}: keep the channel dimension, "
+                          "(1, 1, H, W) (image[:, 0:1] keeps it, image[:, 0] drops it).")
     if got.shape == (1, 3, 5, 4):
         raise CheckFailed(f"{call} has three channels: return one, {LUMINANCE}, "
                           "of shape (1, 1, H, W).")
@@ -43,7 +52,7 @@ def check_luminance_of(fn) -> str:
     def explain(got):
         white = torch.ones(1, 3, 2, 2, dtype=torch.float64)
         call = "luminance_of(white)"
-        total = _tensor(_call(fn, white, call=call), call).reshape(-1)[0].item()
+        total = as_tensor(call_answer(fn, white, call=call), call).reshape(-1)[0].item()
         if not math.isclose(total, 1.0, rel_tol=1e-6):
             return (f"white (1, 1, 1) should have luminance 1, yours gives {total:.4g}: your "
                     f"weights sum to {total:.4g}, not 1. Use 0.299, 0.587 and 0.114.")
@@ -51,7 +60,7 @@ def check_luminance_of(fn) -> str:
             return f"close, but not the NTSC weights: use exactly {LUMINANCE}."
         return None
 
-    _compare(got, expected, call, wrong, explain=explain, rtol=1e-6, atol=1e-9)
+    compare_answer(got, expected, call, wrong, explain=explain, rtol=1e-6, atol=1e-9)
     return f"luminance_of is {LUMINANCE}, the same as nst_teach.color.luminance."
 
 
@@ -60,7 +69,7 @@ def check_blend_grams(fn) -> str:
     """Exercise 09.2: fn(grams, weights) -> sum_i (w_i / sum w) G_i, one blended (C, C) target."""
     for weights, seed in [([3.0, 1.0], 171), ([0.2, 0.5, 0.8], 172)]:
         k = len(weights)
-        grams = [_gram_hw(torch.relu(_randn((1, 4, 3, 3), seed=seed + 10 * i, mean=0.4)))
+        grams = [gram_hw(torch.relu(randn((1, 4, 3, 3), seed=seed + 10 * i, mean=0.4)))
                  for i in range(k)]
         w = torch.tensor(weights, dtype=torch.float64)
         total = w.sum().item()
@@ -80,6 +89,7 @@ def check_blend_grams(fn) -> str:
         ]
         shapes = {(k, 4, 4): "one Gram matrix per style: add them up into one target of shape "
                              "(C, C)."}
-        _compare(_call(fn, grams, weights, call=call), weighted / total, call, wrong, shapes)
+        got = call_answer(fn, grams, weights, call=call)
+        compare_answer(got, weighted / total, call, wrong, shapes)
     return ("blend_grams makes one target, sum_i (w_i / sum w) G_i, as nt.stylize does with "
             "style_weights.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .core import CheckFailed, _call, _number, exercise
+from .core import CheckFailed, as_number, call_answer, exercise
 
 
 def _bumpy_history() -> list[dict[str, float]]:
@@ -32,7 +32,7 @@ def _reached(got, i: int | None, threshold: float, call: str, never: str) -> flo
     if got is None:
         raise CheckFailed(f"{call} returned None, but the loss gets to {threshold:g} at "
                           f"evaluation {i + 1}.")
-    return _number(got, call)
+    return as_number(got, call)
 
 
 def _named_mistake(got: float, mistakes: list[tuple[float, str]], said: str) -> None:
@@ -51,7 +51,7 @@ def check_evals_to_reach(fn) -> str:
         call = f"evals_to_reach(history, {threshold:g})"
         i = _first_at_or_below(history, threshold)
         never = " in this run: return None then (a number would look like a real count)."
-        answer = _call(fn, history, threshold, call=call, none_ok=True)
+        answer = call_answer(fn, history, threshold, call=call, none_ok=True)
         got = _reached(answer, i, threshold, call, never)
         if got is None or got == i + 1:
             continue
@@ -88,7 +88,7 @@ def check_time_to_reach(fn) -> str:
     for threshold in (40.0, 10.0, 5.0):
         call = f"time_to_reach(history, stamps, started, {threshold:g})"
         i = _first_at_or_below(history, threshold)
-        answer = _call(fn, history, stamps, started, threshold, call=call, none_ok=True)
+        answer = call_answer(fn, history, stamps, started, threshold, call=call, none_ok=True)
         got = _reached(answer, i, threshold, call, ": return None.")
         if got is None or math.isclose(got, stamps[i] - started, rel_tol=1e-9):
             continue

@@ -9,13 +9,13 @@ import math
 import torch
 import torch.nn.functional as nnf
 
-from .core import CheckFailed, _call, _compare, _number, _randn, exercise
+from .core import CheckFailed, as_number, call_answer, compare_answer, exercise, randn
 
 
 def _feature_maps() -> torch.Tensor:
     """(2, 3, 5, 4) maps on very different scales per image and channel, one channel nearly
     constant, so that the mistakes below all give different answers."""
-    x = _randn((2, 3, 5, 4), seed=111)
+    x = randn((2, 3, 5, 4), seed=111)
     scale = torch.tensor([[1.0, 20.0, 0.001], [5.0, 0.5, 3.0]], dtype=torch.float64)
     shift = torch.tensor([[0.0, -4.0, 2.0], [10.0, 1.0, -3.0]], dtype=torch.float64)
     return x * scale[..., None, None] + shift[..., None, None]
@@ -31,13 +31,14 @@ def _normalised(x: torch.Tensor, dims, eps: float, unbiased: bool = False) -> to
 def check_instance_norm_by_hand(fn) -> str:
     """Exercise 11.1: fn(x, eps) -> (x - mean) / sqrt(var + eps) per image and channel."""
     x, eps = _feature_maps(), 1e-5
-    got = _call(fn, x, eps, call="instance_norm_by_hand(x, eps)")
+    got = call_answer(fn, x, eps, call="instance_norm_by_hand(x, eps)")
     expected = nnf.instance_norm(x, eps=eps)
     wrong = [
         ("you averaged over the batch as well, dims (0, 2, 3): that is batch normalisation; "
          "instance norm takes each image on its own, dims (2, 3).", _normalised(x, (0, 2, 3), eps)),
         ("you averaged over the channels as well, dims (1, 2, 3): that is layer normalisation; "
-         "each channel gets its own mean and variance, dims (2, 3).", _normalised(x, (1, 2, 3), eps)),
+         "each channel gets its own mean and variance, dims (2, 3).",
+         _normalised(x, (1, 2, 3), eps)),
         ("you used the unbiased variance (divided by n - 1): normalisation layers divide by n, "
          "var(..., unbiased=False).", _normalised(x, (2, 3), eps, unbiased=True)),
         ("you left out eps: a nearly constant channel then blows up; divide by "
@@ -48,7 +49,8 @@ def check_instance_norm_by_hand(fn) -> str:
         ("you subtracted the mean but did not divide by the standard deviation.",
          x - x.mean(dim=(2, 3), keepdim=True)),
     ]
-    _compare(got, expected, "instance_norm_by_hand(x, eps)", wrong=wrong, rtol=1e-5, atol=1e-6)
+    compare_answer(got, expected, "instance_norm_by_hand(x, eps)", wrong=wrong, rtol=1e-5,
+                   atol=1e-6)
     return ("instance_norm_by_hand matches torch's instance_norm: each image and channel has mean "
             "0 and variance 1.")
 
@@ -56,8 +58,8 @@ def check_instance_norm_by_hand(fn) -> str:
 @exercise("11.2", "upsample_nearest")
 def check_upsample_nearest(fn) -> str:
     """Exercise 11.2: fn(x) -> (B, C, 2H, 2W), each pixel repeated in a 2 x 2 block."""
-    x = _randn((2, 3, 4, 5), seed=112)
-    got = _call(fn, x, call="upsample_nearest(x)")
+    x = randn((2, 3, 4, 5), seed=112)
+    got = call_answer(fn, x, call="upsample_nearest(x)")
     expected = nnf.interpolate(x, scale_factor=2, mode="nearest")
     wrong = [
         ("you tiled the whole picture 2 x 2 (repeat): repeat each PIXEL twice along each axis, "
@@ -68,7 +70,7 @@ def check_upsample_nearest(fn) -> str:
     shapes = {(2, 3, 8, 5): "you doubled the height only; double the width too (dim=3).",
               (2, 3, 4, 10): "you doubled the width only; double the height too (dim=2).",
               (4, 6, 4, 5): "you repeated along the batch and channel axes; use dims 2 and 3."}
-    _compare(got, expected, "upsample_nearest(x)", wrong=wrong, shapes=shapes)
+    compare_answer(got, expected, "upsample_nearest(x)", wrong=wrong, shapes=shapes)
     return ("upsample_nearest matches torch's nearest-neighbour upsampling: every output pixel "
             "comes from one input pixel, so a flat map stays flat.")
 
@@ -109,7 +111,7 @@ def check_break_even(fn) -> str:
     answers = []
     for case in _cases():
         call = "break_even({:g}, {:g}, {:g})".format(*case)
-        answers.append((case, call, _number(_call(fn, *case, call=call), call)))
+        answers.append((case, call, as_number(call_answer(fn, *case, call=call), call)))
     wrong = [(case, call, got) for case, call, got in answers if got != _answer(*case)]
     if not wrong:
         return ("break_even finds the smallest number of photos for which training once and "
