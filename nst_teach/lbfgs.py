@@ -1,4 +1,4 @@
-"""L-BFGS for the style-transfer loop: one evaluation per step, no line search, no waiting on the GPU.
+"""L-BFGS for the style-transfer loop: one evaluation per step, no line search, no GPU waits.
 
 Taught in notebook 10. Same iterates as ``torch.optim.LBFGS(line_search_fn=None, max_iter=1)``
 called once per evaluation (tests/test_lbfgs.py checks this), with two differences in how:
@@ -39,8 +39,9 @@ class LBFGS:
     move by lr * H g (shortened to max_move). bounds: (low, high), broadcastable to the tensor.
     """
 
-    def __init__(self, params, lr: float = 1.0, history_size: int = 100, bounds=None, max_move: float | None = None,
-                 first_move: float | None = None, adapt: bool = False, precondition=None):
+    def __init__(self, params, lr: float = 1.0, history_size: int = 100, bounds=None,
+                 max_move: float | None = None, first_move: float | None = None,
+                 adapt: bool = False, precondition=None):
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         if len(params) != 1:
             raise ValueError(f"this LBFGS optimises one tensor, got {len(params)}")
@@ -53,16 +54,19 @@ class LBFGS:
         self.pairs = None  # (m, 2, N): pairs[j] = (s_j, y_j)
         self.SY = self.YY = None  # (m, m) float64 by slot: SY[i, j] = s_i.y_j, YY[i, j] = y_i.y_j
         self.on = None  # (m,) float64: 1 for a pair in use, 0 for one switched off
-        self.gamma = None  # the initial inverse Hessian gamma * I: s.y / y.y of the newest good pair
+        self.gamma = None  # initial inverse Hessian gamma * I: s.y / y.y of the newest good pair
         self._Sg = self._Yg = None  # s_i.g and y_i.g for the latest gradient, by slot
         self.g_prev = None
         self.s = None  # the last move
         # (low, high): every step is projected into the box
-        self.bounds = None if bounds is None else tuple(torch.as_tensor(b, dtype=self.x.dtype, device=self.x.device) for b in bounds)
+        self.bounds = None if bounds is None else tuple(
+            torch.as_tensor(b, dtype=self.x.dtype, device=self.x.device) for b in bounds)
         self.max_move = max_move  # the largest change of any value in one step (None: no limit)
-        self.first_move = first_move if first_move is not None else max_move  # the first step's largest change
-        # adapt: the limit shrinks 4x after a step that raised the loss and doubles (up to 1) after a
-        # limited step that lowered it: a trust region on the largest change, with no extra evaluation.
+        # the first step's largest change
+        self.first_move = first_move if first_move is not None else max_move
+        # adapt: the limit shrinks 4x after a step that raised the loss and doubles (up to 1) after
+        # a limited step that lowered it: a trust region on the largest change, with no extra
+        # evaluation.
         self.adapt, self.radius, self.last_loss, self.limited = adapt, None, None, None
         self.precondition = precondition  # P: v -> P v, symmetric positive definite; H0 = gamma * P
         for name, value in (("max_move", max_move), ("first_move", self.first_move)):
@@ -100,26 +104,27 @@ class LBFGS:
         self.g_prev = g
         before = self.x.detach().clone() if self.bounds is not None else None
         self.x.add_(move.view_as(self.x))
-        if self.bounds is not None:  # project into the box; the pair remembers the move actually made
+        if self.bounds is not None:  # project into the box; the pair remembers the move made
             self.x.clamp_(*self.bounds)
             move = (self.x.detach() - before).reshape(-1)
         self.s = move
         return loss
 
     def _adapt_radius(self, loss) -> None:
-        """The step limit for the next move, from this evaluation's loss and the last one (kept on the device)."""
+        """The next move's step limit, from this loss and the last one (kept on the device)."""
         if not self.adapt or self.max_move is None:
             return
         loss = torch.as_tensor(loss, device=self.x.device).detach().double()
         if self.radius is None:
-            self.radius = torch.tensor(float(self.max_move), dtype=torch.float64, device=self.x.device)
+            self.radius = torch.tensor(float(self.max_move), dtype=torch.float64,
+                                       device=self.x.device)
         elif self.last_loss is not None:
             grown = torch.where(self.limited, torch.clamp(self.radius * 2, max=1.0), self.radius)
             self.radius = torch.where(loss > self.last_loss, self.radius / 4, grown)
         self.last_loss = loss
 
     def _first_step_length(self, g: torch.Tensor) -> torch.Tensor:
-        """torch's min(1, 1/|g|_1) * lr, or first_move / |g|_inf so that the largest change is first_move."""
+        """torch's min(1, 1/|g|_1) * lr, or first_move / |g|_inf (largest change: first_move)."""
         if self.first_move is None:
             return torch.clamp(g.abs().sum().reciprocal(), max=1.0) * self.lr
         return self.first_move / g.abs().amax().clamp(min=1e-30)
@@ -132,7 +137,7 @@ class LBFGS:
 
     @torch.no_grad()
     def backtrack(self, factor: float = 0.1) -> None:
-        """Take back part of the last move: x = x_before + factor * s, for an unusable point (NaN or inf).
+        """Take back part of the last move, x = x_before + factor * s: for a NaN or inf point.
 
         Call it after a step whose closure raised; the next step then evaluates the nearer point and
         pairs it with the shortened move, so the history stays consistent.
@@ -186,13 +191,15 @@ class LBFGS:
         # Switched-off pairs are zeroed with where(), not by multiplying: their entries may be inf.
         SY = torch.roll(self.SY[:k, :k], (-oldest, -oldest), (0, 1))
         YY = torch.where(both, torch.roll(self.YY[:k, :k], (-oldest, -oldest), (0, 1)), 0.0)
-        R = torch.where(both, torch.triu(SY), 0.0) + torch.diag(1 - on)  # a switched-off pair: a lone 1
+        # a switched-off pair: a lone 1 on R's diagonal
+        R = torch.where(both, torch.triu(SY), 0.0) + torch.diag(1 - on)
         D = torch.where(one, SY.diagonal(), 0.0)
         a, b = torch.where(one, by_age(self._Sg), 0.0), torch.where(one, by_age(self._Yg), 0.0)
         gamma = self.gamma
         u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R^-1 S^T g
         v = D[:, None] * u + gamma * (YY @ u) - gamma * b[:, None]
-        p = torch.linalg.solve_triangular(R.T, v, upper=False)  # R^-T ((D + gamma Y^T P Y) R^-1 a - gamma Y^T P g)
+        # R^-T ((D + gamma Y^T P Y) R^-1 a - gamma Y^T P g)
+        p = torch.linalg.solve_triangular(R.T, v, upper=False)
         if self.precondition is None:  # H g = gamma g + S p - gamma Y u
             coef = torch.stack((p[:, 0], -gamma * u[:, 0]), dim=1)  # weights of s_i and y_i, by age
             coef = torch.roll(coef, oldest, 0).to(g.dtype).reshape(-1)

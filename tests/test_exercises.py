@@ -1,4 +1,4 @@
-"""Tests for nst_teach.exercises: right answers pass, typical mistakes are named, stubs never crash."""
+"""nst_teach.exercises: right answers pass, typical mistakes are named, stubs never crash."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def centred(X):
 def test_feedback_reads_as_one_line():
     feedback = Feedback("01.1", "covariance_by_hand", WRONG, "you divided by n.")
     assert str(feedback) == repr(feedback)
-    assert str(feedback).startswith("❌ Exercise 01.1 (covariance_by_hand) not yet: you divided by n.")
+    assert str(feedback).startswith(
+        "❌ Exercise 01.1 (covariance_by_hand) not yet: you divided by n.")
     assert "\n" not in str(feedback) and not feedback and not feedback.ok
 
 
@@ -211,7 +212,11 @@ def test_covariance_by_hand_names_the_mistake(answer, words):
 
 @pytest.mark.parametrize(
     "answer",
-    [cov_xy, lambda x, y: float(np.cov(x.numpy(), y.numpy())[0, 1]), lambda x, y: torch.cov(torch.stack([x, y]))[0, 1:]],
+    [
+        cov_xy,
+        lambda x, y: float(np.cov(x.numpy(), y.numpy())[0, 1]),
+        lambda x, y: torch.cov(torch.stack([x, y]))[0, 1:],
+    ],
 )
 def test_covariance_by_hand_accepts_right_answers(answer):
     assert exercises.check_covariance_by_hand(answer).status == SOLVED
@@ -221,10 +226,12 @@ def test_covariance_by_hand_accepts_right_answers(answer):
     "answer, words",
     [
         (lambda X: torch.cov(X.T), "treated the columns as the variables"),
-        (lambda X: centred(X).T @ centred(X) / (X.shape[1] - 1), "6 x 6 matrix has one row per observation"),
+        (lambda X: centred(X).T @ centred(X) / (X.shape[1] - 1),
+         "6 x 6 matrix has one row per observation"),
         (lambda X: torch.cov(X, correction=0), "divided by n instead of n - 1"),
         (lambda X: X @ X.T / (X.shape[1] - 1), "forgot to centre"),
-        (lambda X: (X - X.mean(dim=0)) @ (X - X.mean(dim=0)).T / (X.shape[1] - 1), "mean of each column"),
+        (lambda X: (X - X.mean(dim=0)) @ (X - X.mean(dim=0)).T / (X.shape[1] - 1),
+         "mean of each column"),
         (lambda X: (X - X.mean()) @ (X - X.mean()).T / (X.shape[1] - 1), "one overall mean"),
         (lambda X: centred(X) @ centred(X).T, "forgot to divide by n - 1"),
         (lambda X: torch.corrcoef(X), "correlation"),
@@ -264,8 +271,9 @@ def test_data_with_covariance_names_the_mistake(answer, words):
 
 
 def test_data_with_covariance_accepts_any_exact_recipe():
-    assert exercises.check_data_with_covariance(lambda Z, t: torch.linalg.cholesky(t) @ whiten(Z)).ok
-    assert exercises.check_data_with_covariance(lambda Z, t: torch.linalg.cholesky(t) @ whiten(Z) + 7).ok
+    checker = exercises.check_data_with_covariance
+    assert checker(lambda Z, t: torch.linalg.cholesky(t) @ whiten(Z)).ok
+    assert checker(lambda Z, t: torch.linalg.cholesky(t) @ whiten(Z) + 7).ok
 
 
 # ---------------------------------------------------------------- notebook 02
@@ -281,7 +289,8 @@ def corr(C):
     [
         (lambda C: C / torch.outer(C.diagonal(), C.diagonal()), "divide by sqrt(c_jj * c_kk)"),
         (lambda C: C / C.diagonal().sqrt()[:, None], "each row j by its standard deviation only"),
-        (lambda C: C / C.diagonal().sqrt()[None, :], "each column k by its standard deviation only"),
+        (lambda C: C / C.diagonal().sqrt()[None, :],
+         "each column k by its standard deviation only"),
         (lambda C: C / C.diagonal()[:, None], "by its variance"),
         (lambda C: C, "covariance unchanged"),
         (lambda C: C.diagonal().sqrt(), "only the standard deviations"),
@@ -307,7 +316,8 @@ def pearson(x, y):
     [
         (lambda x, y: (x * y).sum() / ((x**2).sum() * (y**2).sum()).sqrt(), "forgot to centre"),
         (lambda x, y: pearson(x, y) / (len(x) - 1), "numerator by n - 1"),
-        (lambda x, y: torch.cov(torch.stack([x, y]))[0, 1] / (x.std(correction=0) * y.std(correction=0)), "mixed n - 1"),
+        (lambda x, y: torch.cov(torch.stack([x, y]))[0, 1]
+         / (x.std(correction=0) * y.std(correction=0)), "mixed n - 1"),
         (lambda x, y: torch.cov(torch.stack([x, y]))[0, 1], "covariance c, not r"),
         (lambda x, y: pearson(x, y) ** 2, "r squared"),
         (lambda x, y: pearson(x, y).abs(), "|r|"),
@@ -360,7 +370,8 @@ def flat(F):
         (lambda F: flat(F) @ flat(F).T / F.shape[1], "divided by H = 4 only"),
         (lambda F: flat(F) @ flat(F).T / F.shape[2], "divided by W = 5 only"),
         (lambda F: flat(F) @ flat(F).T / (F.shape[1] * F.shape[2] - 1), "H*W - 1"),
-        (lambda F: F.reshape(-1, F.shape[0]).T @ F.reshape(-1, F.shape[0]) / 20, "mixes channels and positions"),
+        (lambda F: F.reshape(-1, F.shape[0]).T @ F.reshape(-1, F.shape[0]) / 20,
+         "mixes channels and positions"),
         (lambda F: flat(F).T @ flat(F) / 20, "positions by positions"),
         (lambda F: F @ F.transpose(1, 2) / 20, "flatten the maps (N, H, W) into F"),
         (lambda F: (flat(F) @ flat(F).T / 20)[None], "batch dimension"),
@@ -374,7 +385,10 @@ def test_gram_hw_accepts_the_package_and_a_permuted_flatten():
     import nst_teach as nt
 
     assert exercises.check_gram_hw(lambda F: nt.gram_matrix(F[None], normalize="hw")[0]).ok
-    assert exercises.check_gram_hw(lambda F: F.permute(1, 2, 0).reshape(-1, F.shape[0]).T @ F.permute(1, 2, 0).reshape(-1, F.shape[0]) / 20).ok
+    def permuted(F):
+        return F.permute(1, 2, 0).reshape(-1, F.shape[0])
+
+    assert exercises.check_gram_hw(lambda F: permuted(F).T @ permuted(F) / 20).ok
 
 
 @pytest.mark.parametrize(

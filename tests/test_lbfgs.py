@@ -1,4 +1,4 @@
-"""nst_teach.lbfgs against torch.optim.LBFGS (no line search, one evaluation per step) as the oracle."""
+"""nst_teach.lbfgs against torch.optim.LBFGS (no line search, one evaluation per step) as oracle."""
 
 import pytest
 import torch
@@ -27,8 +27,8 @@ def double_well(x):  # negative curvature near 0: the first pair has s.y < 0
 def run(optimizer, f, history_size, steps, x0):
     x = x0.clone().requires_grad_(True)
     if optimizer == "torch":
-        opt = torch.optim.LBFGS([x], lr=1, max_iter=1, history_size=history_size, line_search_fn=None,
-                                tolerance_grad=0, tolerance_change=0)
+        opt = torch.optim.LBFGS([x], lr=1, max_iter=1, history_size=history_size,
+                                line_search_fn=None, tolerance_grad=0, tolerance_change=0)
     else:
         opt = LBFGS([x], lr=1, history_size=history_size)
     points, evals = [], []
@@ -59,7 +59,8 @@ def test_same_iterates_as_torch_lbfgs(f, history_size):
 
 def test_converges_to_the_minimiser_of_a_quadratic():
     points, _ = run("mine", quadratic, 100, 60, torch.zeros(N, dtype=torch.float64))
-    torch.testing.assert_close(points[-1], torch.linalg.solve(A, b), rtol=0, atol=1e-5)  # pairs with s.y <= 1e-10 stop counting near the end
+    # pairs with s.y <= 1e-10 stop counting near the end
+    torch.testing.assert_close(points[-1], torch.linalg.solve(A, b), rtol=0, atol=1e-5)
 
 
 def test_a_pair_with_negative_curvature_is_switched_off_as_torch_skips_it():
@@ -133,25 +134,29 @@ def run_bounded(f, x0, steps, **kw):
 
 def test_bounded_steps_stay_in_the_box_and_reach_scipys_bounded_minimiser():
     scipy_optimize = pytest.importorskip("scipy.optimize")
-    low, high = torch.full((N,), -0.3, dtype=torch.float64), torch.full((N,), 0.4, dtype=torch.float64)
+    low = torch.full((N,), -0.3, dtype=torch.float64)
+    high = torch.full((N,), 0.4, dtype=torch.float64)
     points, _ = run_bounded(quadratic, torch.zeros(N, dtype=torch.float64), 150, bounds=(low, high))
     assert ((points >= low) & (points <= high)).all()
     fun = lambda v: (quadratic(torch.tensor(v)).item(), (A @ torch.tensor(v) - b).numpy())  # noqa: E731
     oracle = scipy_optimize.minimize(fun, torch.zeros(N).numpy(), jac=True, method="L-BFGS-B",
-                                     bounds=list(zip(low.numpy(), high.numpy(), strict=True)), options={"ftol": 1e-15, "gtol": 1e-12})
+                                     bounds=list(zip(low.numpy(), high.numpy(), strict=True)),
+                                     options={"ftol": 1e-15, "gtol": 1e-12})
     active = (oracle.x <= -0.3 + 1e-9) | (oracle.x >= 0.4 - 1e-9)
     assert 0 < active.sum() < N  # the box matters and the minimiser is not all corners
     torch.testing.assert_close(points[-1], torch.tensor(oracle.x), rtol=0, atol=1e-5)
 
 
 def test_max_move_limits_every_step_and_sets_the_first():
-    _, moves = run_bounded(log_cosh, torch.linspace(-1, 1, N, dtype=torch.float64), 30, max_move=0.05)
+    x0 = torch.linspace(-1, 1, N, dtype=torch.float64)
+    _, moves = run_bounded(log_cosh, x0, 30, max_move=0.05)
     assert moves[0] == pytest.approx(0.05) and max(moves) <= 0.05 + 1e-12
 
 
 @pytest.mark.parametrize("scale", [1e-9, 1e9])
 def test_the_losss_scale_does_not_change_the_iterates(scale):
-    # torch's first step, min(1, 1/|g|_1), and an absolute curvature test (s.y > 1e-10) stall a tiny loss.
+    # torch's first step, min(1, 1/|g|_1), and an absolute curvature test (s.y > 1e-10) stall a
+    # tiny loss.
     x0 = torch.linspace(-1, 1, N, dtype=torch.float64)
     reference, _ = run_bounded(log_cosh, x0, 40, max_move=0.5)
     scaled, _ = run_bounded(lambda x: scale * log_cosh(x), x0, 40, max_move=0.5)
@@ -160,7 +165,10 @@ def test_the_losss_scale_does_not_change_the_iterates(scale):
 
 
 def two_loop_with_preconditioner(f, P, x0, steps, history):
-    """Reference: the textbook two-loop recursion with H0 = gamma P, gamma = s.y / y.P y (Nocedal & Wright, alg. 7.4)."""
+    """Reference: the textbook two-loop recursion with H0 = gamma P, gamma = s.y / y.P y.
+
+    Nocedal & Wright, algorithm 7.4.
+    """
     x, S, Y, points = x0.clone(), [], [], []
     grad = lambda v: torch.func.grad(f)(v)  # noqa: E731
     g = grad(x)
@@ -225,8 +233,8 @@ def test_the_adaptive_limit_shrinks_after_a_rise_and_grows_after_a_limited_fall(
     for _ in range(5):
         opt.step(closure)
         radii.append(round(opt.radius.item(), 6))
-    # 0.01 at first; the first step is exactly that long (not cut), so the limit stays; the second is cut
-    # and lowers the loss, so the limit doubles; a rise quarters it
+    # 0.01 at first; the first step is exactly that long (not cut), so the limit stays; the second
+    # is cut and lowers the loss, so the limit doubles; a rise quarters it
     assert radii[:4] == [0.01, 0.01, 0.02, 0.005]
 
 
