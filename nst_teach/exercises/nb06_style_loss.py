@@ -28,8 +28,8 @@ def check_layer_style_loss(fn) -> str:
         (f"you divided the Gram matrices by H*W - 1: that is the covariance's n - 1; the Gram "
          f"matrix averages over the M = H*W = {M} positions.",
          ((G - A) * M / (M - 1)).square().mean()),
-        ("you included Gatys et al.'s factor 1/4; nt.style_loss leaves it out (its E_l is the "
-         "paper's times 4).", (G - A).square().mean() / 4),
+        ("you included Gatys et al.'s factor 1/4; nt.style_loss leaves it out (its ℓ_l is the "
+         "paper's E_l times 4).", (G - A).square().mean() / 4),
         (f"you summed over the N x N entries; average them (divide by N^2 = {N * N}).",
          (G - A).square().sum()),
         ("you compared the feature maps themselves: that is the content loss. Compare their Gram "
@@ -69,7 +69,7 @@ def _style_case() -> tuple[dict, dict]:
 
 @exercise("06.2", "style_loss_by_hand")
 def check_style_loss_by_hand(fn) -> str:
-    """Exercise 06.2: fn(target_features, style_grams) -> sum of E_l / L over style_grams' L."""
+    """Exercise 06.2: fn(target_features, style_grams) -> sum of ℓ_l / K over style_grams' K layers."""
     target_features, style_grams = _style_case()
     names, L = list(style_grams), len(style_grams)
     grams = {n: gram_hw(target_features[n])[None] for n in names}
@@ -78,17 +78,17 @@ def check_style_loss_by_hand(fn) -> str:
     raw = {n: (grams[n] * positions[n] - style_grams[n]).square().mean() for n in names}
     call = "style_loss_by_hand(target_features, style_grams)"
     wrong = [
-        (f"you added the layers without their weights w_l = 1/L: with L = {L} layers that is {L} "
+        (f"you added the layers without their weights w_l = 1/K: with K = {L} layers that is {L} "
          "times too much.", sum(E.values())),
         (f"you used only the last layer, {names[-1]}; the style loss is applied on many layers: "
-         "add w_l * E_l for every layer of style_grams.", E[names[-1]]),
-        (f"you used only the first layer, {names[0]}; add w_l * E_l for every layer of "
+         "add w_l * ℓ_l for every layer of style_grams.", E[names[-1]]),
+        (f"you used only the first layer, {names[0]}; add w_l * ℓ_l for every layer of "
          "style_grams.", E[names[0]]),
-        (f"you used only the last layer's share, E_{names[-1]} / L: add up the layers.",
+        (f"you used only the last layer's share, ℓ_{names[-1]} / K: add up the layers.",
          E[names[-1]] / L),
         ("you compared F F^T of the target with the style Grams, which are divided by M = H*W "
          "('hw'): normalise the target's Gram the same way.", sum(raw.values()) / L),
-        (f"you divided the sum by L twice (L^2 = {L * L}): the weights are w_l = 1/L.",
+        (f"you divided the sum by K twice (K^2 = {L * L}): the weights are w_l = 1/K.",
          sum(E.values()) / L**2),
     ]
     try:
@@ -98,6 +98,6 @@ def check_style_loss_by_hand(fn) -> str:
             raise
         raise CheckFailed(f"{failure}; loop over the layers of style_grams: target_features may "
                           "hold more layers (here the content layer relu4_2).") from None
-    shapes = {(L,): "one value per layer: add them up, weighted by 1/L."}
+    shapes = {(L,): "one value per layer: add them up, weighted by 1/K."}
     compare_answer(got, sum(E.values()) / L, call, wrong, shapes)
     return "style_loss_by_hand matches nt.style_loss: the mean of the layers' Gram MSEs."
