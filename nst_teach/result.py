@@ -1,7 +1,7 @@
 """What a style-transfer run hands back: the image, its losses, the history, and a manifest.
 
-Taught in notebook 07. ``stylize`` returns a ``Result``; ``Result.save`` writes the image and, beside
-it, the manifest: everything needed to reproduce and judge the run, as JSON.
+Taught in notebook 07. ``stylize`` returns a ``Result``; ``Result.save`` writes the image and,
+beside it, the manifest: everything needed to reproduce and judge the run, as JSON.
 """
 
 from __future__ import annotations
