@@ -1,7 +1,8 @@
 """The optimisation loop of style transfer: evaluate, step, keep the best image, stop in time.
 
 Taught in notebooks 07 (the loop) and 10 (inside the L-BFGS step). ``optimize`` updates one tensor,
-the target image, by L-BFGS (``nst_teach.lbfgs``) or Adam. Its rules, each applied in one place below:
+the target image, by L-BFGS (``nst_teach.lbfgs``) or Adam. Its rules, each applied in one place
+below:
 
 - Budget (``_closure``): every evaluation, one forward and one backward pass, counts, a rejected
   one too; the run ends when ``max_evals`` are spent.
@@ -12,11 +13,15 @@ the target image, by L-BFGS (``nst_teach.lbfgs``) or Adam. Its rules, each appli
   shows the best image so far); returning True stops the run.
 - Ctrl-C stops the run and keeps the best image; so does running out of memory after the first
   evaluation (before it, a MemoryError suggests a smaller size).
-- CUDA graphs (``cuda_graphs=True``, CUDA only): one evaluation is recorded and replayed.
+
+``guarded_loop`` holds the stopping rules (a ``StopRun``, Ctrl-C, out of memory, closing the
+progress bar) and ``show_progress`` the bar's update, so that the real-time network's training
+loop (``nst_teach.feedforward.training``, notebook 11) stops by the same rules.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,7 +39,8 @@ from .lbfgs import LBFGS
 # - FIRST_MOVE: the first step, steepest descent, changes the largest pixel by this much.
 # - PYRAMID_*: the starting curvature's preconditioner (pyramid_smoothing).
 MAX_MOVE = 0.05
-FIRST_MOVE = 1e-3  # a probe: a loss that is tiny next to the content term's curvature is not thrown far
+# FIRST_MOVE is a probe: a loss that is tiny next to the content term's curvature is not thrown far
+FIRST_MOVE = 1e-3
 PYRAMID_LEVELS = 4
 PYRAMID_WEIGHT = 2.0
 # Healthy runs' bumps stay under 10x the last accepted loss; a step that lands beyond BLOWUP x is
@@ -42,6 +48,7 @@ PYRAMID_WEIGHT = 2.0
 MAX_BACKTRACKS = 5
 BLOWUP = 100.0
 LOSS_NAMES = ("content", "style", "tv", "total")
+ADAM_LR = 0.02  # Adam's step in pixel units of [0, 1] when no lr is given
 
 
 @dataclass
@@ -51,22 +58,23 @@ class Run:
     history: list[dict[str, float]] = field(default_factory=list)  # one record per evaluation
     best: torch.Tensor | None = None  # the target with the lowest accepted loss so far
     best_loss: float = math.inf
-    best_losses: dict[str, float] = field(default_factory=dict)  # the best target's record: its losses
+    best_losses: dict[str, float] = field(default_factory=dict)  # the best target's losses
     last_accepted: float = math.inf  # the loss a blow-up is measured against
     backtracks: int = 0  # shorter steps tried in a row
     stop_reason: str = "completed"
 
 
 class _Rejected(Exception):
-    """An evaluation that cannot be used (NaN, inf or a blow-up); ratio = its loss / the last accepted."""
+    """An evaluation that cannot be used (NaN, inf or a blow-up); ratio = its loss / the last
+    accepted."""
 
     def __init__(self, ratio: float):
         super().__init__(f"loss ratio {ratio:g}")
         self.ratio = ratio
 
 
-class _Stop(Exception):
-    """Ends the optimiser's step from inside the closure; the message is the stop reason."""
+class StopRun(Exception):
+    """Ends a run from inside its loop (or the optimiser's closure); the message is the reason."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -76,9 +84,10 @@ class _Stop(Exception):
 def make_optimizer(target: torch.Tensor, name: str, lr: float | None, lbfgs_history: int):
     """L-BFGS for images (see the module docstring) or Adam (lr in pixel units of [0, 1])."""
     if name == "lbfgs":
-        return LBFGS([target], lr=1.0, history_size=lbfgs_history, bounds=(0.0, 1.0), max_move=MAX_MOVE,
-                     first_move=FIRST_MOVE, adapt=True, precondition=pyramid_smoothing(target.shape))
-    return torch.optim.Adam([target], lr=lr or 0.02)
+        return LBFGS([target], lr=1.0, history_size=lbfgs_history, bounds=(0.0, 1.0),
+                     max_move=MAX_MOVE, first_move=FIRST_MOVE, adapt=True,
+                     precondition=pyramid_smoothing(target.shape))
+    return torch.optim.Adam([target], lr=ADAM_LR if lr is None else lr)
 
 
 def pyramid_smoothing(shape, levels: int = PYRAMID_LEVELS, weight: float = PYRAMID_WEIGHT):
@@ -116,17 +125,21 @@ def _upsample_adjoint(image: torch.Tensor, size: tuple[int, int]) -> torch.Tenso
 
 
 def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals: int,
-             callback=None, bar=None, cuda_graphs: bool = False) -> Run:
-    """Minimise ``loss_terms(target)[3]`` over the target image's pixels for ``max_evals`` evaluations.
+             callback=None, bar=None) -> Run:
+    """Minimise ``loss_terms(target)[3]`` over the target image's pixels, ``max_evals``
+    evaluations.
 
     target: (1, 3, H, W) in [0, 1], a leaf that requires grad; it stays in [0, 1].
     loss_terms(target) -> (content, style, tv, total) as one tensor, total differentiable.
     Returns the Run: its history, its best target and why it stopped.
     """
     run = Run(best=target.detach().clone())
-    closure = _closure(run, loss_terms, target, optimizer, max_evals, callback, bar, cuda_graphs)
-    try:
-        while True:  # until the closure raises _Stop: budget spent, callback, or no way forward
+    closure = _closure(run, loss_terms, target, optimizer, max_evals, callback, bar)
+    size = max(target.shape[-2:])
+    advice = (f"out of memory on {target.device} at size {size}: try a smaller size, "
+              f"e.g. size={max(32, size * 2 // 3)}")
+    with guarded_loop(run, bar, advice, "evaluation"):
+        while True:  # until the closure raises StopRun: budget spent, callback, or no way forward
             try:
                 optimizer.step(closure)
                 if not isinstance(optimizer, LBFGS):  # L-BFGS projects its own steps
@@ -135,57 +148,64 @@ def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals
                 run.backtracks = 0
             except _Rejected as rejection:
                 _shorter_step(run, optimizer, rejection.ratio)
-    except _Stop as stop:
+    return run
+
+
+@contextlib.contextmanager
+def guarded_loop(run: Run, bar, advice: str, unit: str):
+    """Run a loop's body; turn its ends into ``run.stop_reason`` and close the progress bar.
+
+    A StopRun gives its reason; Ctrl-C "interrupted"; out of memory ``advice`` with the ``unit``
+    (evaluation, step) it stopped at, or a MemoryError(advice) before anything was recorded in
+    ``run.history``. What the loop kept so far (the best image, the network) stays usable.
+    """
+    try:
+        yield run
+    except StopRun as stop:
         run.stop_reason = stop.reason
     except KeyboardInterrupt:
         run.stop_reason = "interrupted"
     except torch.OutOfMemoryError as e:
-        size = max(target.shape[-2:])
-        advice = f"out of memory on {target.device} at size {size}: try a smaller size, e.g. size={max(32, size * 2 // 3)}"
         if not run.history:
             raise MemoryError(advice) from e
-        run.stop_reason = f"{advice} (stopped at evaluation {len(run.history) + 1})"
+        run.stop_reason = f"{advice} (stopped at {unit} {len(run.history) + 1})"
     finally:
         if bar is not None:
             bar.close()
-    return run
 
 
-def _closure(run: Run, loss_terms, target, optimizer, max_evals, callback, bar, cuda_graphs):
+def show_progress(bar, losses: dict[str, float]) -> None:
+    """One more evaluation or step on the progress bar (if any), with its total loss."""
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+
+
+def _closure(run: Run, loss_terms, target, optimizer, max_evals, callback, bar):
     """The function the optimiser calls: one evaluation (forward, losses, backward), recorded."""
-    use_graph = cuda_graphs and target.device.type == "cuda"
-    graphed = []  # the evaluation recorded once as a CUDA graph, replayed after
-
-    def evaluate() -> torch.Tensor:
-        losses = loss_terms(target)
-        losses[3].backward()
-        return losses.detach()
 
     def closure():
         if len(run.history) >= max_evals:
-            raise _Stop("completed")
-        if use_graph:
-            if not graphed:
-                graphed.append(_cuda_graph(evaluate, target))
-            out = graphed[0]()
-        else:
-            optimizer.zero_grad(set_to_none=True)
-            out = evaluate()
+            raise StopRun("completed")
+        optimizer.zero_grad(set_to_none=True)
+        losses = loss_terms(target)
+        losses[3].backward()
+        out = losses.detach()
         # One read of the four numbers, after the backward pass is queued: on a GPU the CPU waits
         # once per evaluation.
         *values, grad_finite = torch.cat((out, target.grad.isfinite().all().reshape(1))).tolist()
-        _record(run, dict(zip(LOSS_NAMES, values, strict=True)), grad_finite, target, optimizer, callback, bar)
+        _record(run, dict(zip(LOSS_NAMES, values, strict=True)), grad_finite, target, optimizer,
+                callback, bar)
         return out[3]
 
     return closure
 
 
 def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, callback, bar) -> None:
-    """Count the evaluation, keep the best target, show the callback; raise _Rejected for an unusable one."""
+    """Count the evaluation, keep the best target, show the callback; raise _Rejected for an
+    unusable one."""
     run.history.append(losses)  # every evaluation counts, a rejected one too
-    if bar is not None:
-        bar.update(1)
-        bar.set_postfix(loss=f"{losses['total']:.3g}", refresh=False)
+    show_progress(bar, losses)
     total, last = losses["total"], run.last_accepted
     ratio = total / last if last > 0 else (math.nan if math.isnan(total) else 1.0)
     can_backtrack = isinstance(optimizer, LBFGS) and run.backtracks < MAX_BACKTRACKS
@@ -196,8 +216,9 @@ def _record(run: Run, losses: dict, grad_finite: bool, target, optimizer, callba
             run.best_loss, run.best, run.best_losses = total, target.detach().clone(), losses
     # The callback sees every evaluation; for a rejected one, the best image so far.
     shown = run.best if rejected else target.detach()
-    if callback is not None and callback(len(run.history), shown.clone(), losses):  # a copy the callback may keep
-        raise _Stop("stopped by callback")
+    # the callback gets a copy it may keep
+    if callback is not None and callback(len(run.history), shown.clone(), losses):
+        raise StopRun("stopped by callback")
     if rejected:
         raise _Rejected(ratio)
 
@@ -212,35 +233,8 @@ def _shorter_step(run: Run, optimizer, ratio: float) -> None:
     """
     if not isinstance(optimizer, LBFGS) or optimizer.s is None or run.backtracks == MAX_BACKTRACKS:
         tried = f" ({run.backtracks} shorter steps did not help)" if run.backtracks else ""
-        raise _Stop(f"non-finite loss at evaluation {len(run.history)}{tried}")
+        raise StopRun(f"non-finite loss at evaluation {len(run.history)}{tried}")
     finite = math.isfinite(ratio) and ratio > 0
     optimizer.backtrack(min(0.5, max(1e-4, ratio**-0.25)) if finite else 1e-3)
     run.backtracks += 1
 
-
-def _cuda_graph(evaluate, z: torch.Tensor):
-    """Record ``evaluate`` (forward, losses, backward into z.grad) as a CUDA graph; return a replayer.
-
-    The graph reads z from its fixed memory (optimisers update z in place) and writes the gradient
-    and the four losses into memory of its own. Two warm-up evaluations on a side stream first let
-    cuDNN choose its algorithms, as torch.cuda.graph requires; they do not count as evaluations.
-    """
-    stream = torch.cuda.Stream(z.device)
-    stream.wait_stream(torch.cuda.current_stream(z.device))
-    with torch.cuda.stream(stream):
-        for _ in range(2):
-            z.grad = None
-            evaluate()
-    torch.cuda.current_stream(z.device).wait_stream(stream)
-    z.grad = None
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        out = evaluate()
-    grad = z.grad
-
-    def replay() -> torch.Tensor:
-        graph.replay()
-        z.grad = grad
-        return out
-
-    return replay

@@ -1,4 +1,5 @@
-"""CUDA only (skipped elsewhere): the same results as on the CPU, and no needless waiting for the GPU."""
+"""CUDA only (skipped elsewhere): the same results as on the CPU, and no needless waiting for the
+GPU."""
 
 import warnings
 
@@ -38,14 +39,19 @@ def test_lbfgs_steps_never_wait_for_the_gpu():
 
     opt.step(closure)
     opt.step(closure)  # the history is allocated here
-    assert _syncs(lambda: [opt.step(closure) for _ in range(12)]) == 0  # fills and wraps the history
+    assert (
+        _syncs(lambda: [opt.step(closure) for _ in range(12)]) == 0
+    )  # fills and wraps the history
     assert torch.isfinite(x).all()
 
 
 def test_lbfgs_gives_the_same_iterates_on_the_gpu_and_the_cpu():
     gen = torch.Generator().manual_seed(0)
     B = torch.randn(20, 20, generator=gen, dtype=torch.float64)
-    A, b = B @ B.T / 20 + 0.1 * torch.eye(20, dtype=torch.float64), torch.randn(20, generator=gen, dtype=torch.float64)
+    A, b = (
+        B @ B.T / 20 + 0.1 * torch.eye(20, dtype=torch.float64),
+        torch.randn(20, generator=gen, dtype=torch.float64),
+    )
     points = {}
     for dev in ("cpu", "cuda"):
         x = torch.zeros(20, dtype=torch.float64, device=dev, requires_grad=True)
@@ -71,9 +77,12 @@ def test_gram_backward_on_the_gpu_matches_finite_differences():
 
 def test_stylize_on_the_gpu_matches_the_cpu_and_returns_a_cpu_image():
     kw = dict(size=64, max_evals=8, progress=False)
-    runs = {dev: nt.stylize(data.content_path(), data.style_path(), device=dev, **kw) for dev in ("cpu", "cuda")}
+    runs = {
+        dev: nt.stylize(data.content_path(), data.style_path(), device=dev, **kw)
+        for dev in ("cpu", "cuda")
+    }
     gpu, cpu = runs["cuda"], runs["cpu"]
-    assert gpu.settings["device"].startswith("cuda") and gpu.image.device.type == "cpu"
+    assert gpu.settings.device.type == "cuda" and gpu.image.device.type == "cpu"
     # cuDNN may use TF32 for convolutions: agree to about a percent, not to float32 rounding.
     assert abs(gpu.history[0]["total"] / cpu.history[0]["total"] - 1) < 1e-2
     assert gpu.history[-1]["total"] < gpu.history[0]["total"] / 2
@@ -85,7 +94,9 @@ def test_stylize_waits_for_the_gpu_at_most_once_per_evaluation():
     content, style = torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64)
 
     def run(evals):
-        return lambda: nt.stylize(content, style, model=model, size=64, max_evals=evals, progress=False)
+        return lambda: nt.stylize(
+            content, style, model=model, size=64, max_evals=evals, progress=False
+        )
 
     run(3)()  # warm up
     extra = _syncs(run(25)) - _syncs(run(5))
@@ -98,22 +109,14 @@ def test_default_preset_on_cuda_is_512_px_500_evaluations(monkeypatch):
     assert (p.size, p.max_evals) == (512, 500)
 
 
-def test_cuda_graph_replay_gives_the_eager_losses():
-    model = nt.load_vgg19(device="cuda")
-    histories = {}
-    for graphs in (False, True):
-        calls = []
-        r = nt.stylize(data.content_path(), data.style_path(), model=model, size=96, max_evals=12, progress=False,
-                       cuda_graphs=graphs, callback=lambda i, image, losses, calls=calls: calls.append(i))
-        assert r.evals == 12 and calls == list(range(1, 13))  # warm-up passes are not counted
-        histories[graphs] = [h["total"] for h in r.history]
-    eager, graphed = histories[False], histories[True]
-    assert abs(graphed[0] / eager[0] - 1) < 1e-5  # the same function at the same start
-    # Later evaluations follow different rounding (cuDNN's backward is not bit-reproducible).
-    assert abs(graphed[-1] / eager[-1] - 1) < 0.05 and graphed[-1] < graphed[0] / 2
-
-
 def test_a_stop_mid_run_on_the_gpu_keeps_the_best_image():
-    r = nt.stylize(data.content_path(), data.style_path(), device="cuda", size=64, max_evals=50, progress=False,
-                   callback=lambda i, image, losses: i == 5)
+    r = nt.stylize(
+        data.content_path(),
+        data.style_path(),
+        device="cuda",
+        size=64,
+        max_evals=50,
+        progress=False,
+        callback=lambda i, image, losses: i == 5,
+    )
     assert r.evals == 5 and r.stop_reason == "stopped by callback" and torch.isfinite(r.image).all()
