@@ -1,4 +1,4 @@
-"""Paper mode (Gatys et al. 2015 as printed): its settings, its loss terms, and what alpha/beta does."""
+"""Paper mode (Gatys et al. 2015 as printed): its settings, its loss terms, what alpha/beta does."""
 
 import pytest
 import torch
@@ -29,7 +29,11 @@ def test_paper_mode_resolves_the_papers_setup_and_keeps_what_is_given():
 def test_paper_loss_terms_are_the_papers_equations(paper_vgg):
     # float32 pinned: the oracle below is float32 and compared at rtol 1e-4
     settings = Settings(paper=True, size=64, max_evals=1, device=torch.device("cpu"), **fp32())
-    content, styles = prepare_images(nt.load_image(data.bundled("tubingen")), [nt.load_image(data.bundled("the_scream"))], settings)
+    content, styles = prepare_images(
+        nt.load_image(data.bundled("tubingen")),
+        [nt.load_image(data.bundled("the_scream"))],
+        settings,
+    )
     P, A = extract_targets(paper_vgg, content, styles, [1.0], settings)
     image = torch.rand(content.shape, generator=torch.Generator().manual_seed(0))
     got = LossTerms(paper_vgg, P, A, settings)(image)
@@ -40,7 +44,9 @@ def test_paper_loss_terms_are_the_papers_equations(paper_vgg):
     for name in STYLE_LAYERS:  # eq. 4 with w_l = 1/5, Grams written out
         _, N, h, w = F[name].shape
         Fl, Sl = F[name].reshape(N, h * w), S[name].reshape(N, -1)
-        A = Sl @ Sl.T * (h * w) / Sl.shape[1]  # the style's F F^T, scaled to the target's M positions
+        A = (
+            Sl @ Sl.T * (h * w) / Sl.shape[1]
+        )  # the style's F F^T, scaled to the target's M positions
         style_term += ((Fl @ Fl.T - A) ** 2).sum() / (4 * N**2 * (h * w) ** 2) / 5
     torch.testing.assert_close(got[0], content_term, rtol=1e-4, atol=0)
     torch.testing.assert_close(got[1], style_term, rtol=1e-3, atol=0)
@@ -50,26 +56,51 @@ def test_paper_loss_terms_are_the_papers_equations(paper_vgg):
 
 def test_paper_mode_refuses_a_network_that_is_not_the_papers():
     with pytest.raises(ValueError, match="paper=True needs the paper's network"):
-        nt.stylize(torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), paper=True, model=nt.load_vgg19("random"),
-                   size=32, max_evals=1, progress=False)
+        nt.stylize(
+            torch.rand(1, 3, 32, 32),
+            torch.rand(1, 3, 32, 32),
+            paper=True,
+            model=nt.load_vgg19("random"),
+            size=32,
+            max_evals=1,
+            progress=False,
+        )
 
 
 @pytest.mark.slow
 def test_alpha_over_beta_trades_content_for_style_as_in_figure_3(paper_vgg, caffe_vgg):
     # From noise, two ratios a thousandfold apart; distances measured with the unnormalised network
     # and Grams written out here, not the package's losses.
-    content, style = nt.load_image(data.bundled("landscape"), 96), nt.load_image(data.bundled("shipwreck"), 96)
+    content, style = (
+        nt.load_image(data.bundled("landscape"), 96),
+        nt.load_image(data.bundled("shipwreck"), 96),
+    )
     # The printed ratios weight content ~1000x more than the paper's figures show (notebook 08): at
-    # 96 px the photograph and the painting share the picture around 1e-6, so test either side of it.
-    images = {r: nt.stylize(content, style, paper=True, alpha=r, model=paper_vgg, size=96, max_evals=150,
-                            progress=False).image for r in (1e-4, 1e-7)}
+    # 96 px the photograph and the painting share the picture around 1e-6, test either side of it.
+    images = {
+        r: nt.stylize(
+            content,
+            style,
+            paper=True,
+            alpha=r,
+            model=paper_vgg,
+            size=96,
+            max_evals=150,
+            progress=False,
+        ).image
+        for r in (1e-4, 1e-7)
+    }
 
     def distances(image):
         F = caffe_vgg.extract(image, ["relu4_2", "relu1_1", "relu3_1"])
         C = caffe_vgg.extract(content, ["relu4_2"])["relu4_2"]
-        S = caffe_vgg.extract(torch.nn.functional.interpolate(style, size=image.shape[-2:]), ["relu1_1", "relu3_1"])
+        S = caffe_vgg.extract(
+            torch.nn.functional.interpolate(style, size=image.shape[-2:]), ["relu1_1", "relu3_1"]
+        )
         gram = lambda x: (lambda m: m @ m.T / m.shape[1])(x[0].flatten(1))  # noqa: E731
-        return ((F["relu4_2"] - C) ** 2).mean().item(), sum(((gram(F[k]) - gram(S[k])) ** 2).mean().item() for k in S)
+        return ((F["relu4_2"] - C) ** 2).mean().item(), sum(
+            ((gram(F[k]) - gram(S[k])) ** 2).mean().item() for k in S
+        )
 
     (c_big, s_big), (c_small, s_small) = distances(images[1e-4]), distances(images[1e-7])
     assert c_big < c_small, (c_big, c_small)  # more content at the larger alpha/beta
