@@ -1,9 +1,11 @@
-"""Properties of every committed notebook (executed in order, clean, light) and of the student copies.
+"""Properties of every committed notebook (executed in order, clean, light) and of the student
+copies.
 
 One source, two editions: notebooks/ is the lecturer's (each exercise cell holds its solution
 between nbgrader's markers); scripts/editions.py writes the students' (stubs instead).
 
-Committed notebooks are executed by scripts/execute_notebooks.py; nbval (``make test``) re-runs them.
+Committed notebooks are executed by scripts/execute_notebooks.py; nbval (``make test``) re-runs
+them.
 These tests read the files as they are, so they also cover notebooks added later.
 """
 
@@ -97,7 +99,9 @@ def test_notebooks_are_numbered_lecture_steps():
 
 def test_all_notebooks_together_are_small():
     total = sum(p.stat().st_size for p in NOTEBOOKS)
-    assert total < MAX_TOTAL_BYTES, f"notebooks/ holds {total / 1e6:.1f} MB; use smaller figures or dpi"
+    assert total < MAX_TOTAL_BYTES, (
+        f"notebooks/ holds {total / 1e6:.1f} MB; use smaller figures or dpi"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
@@ -108,7 +112,10 @@ class TestCommittedNotebook:
         assert nb.metadata.kernelspec.name == "python3"
 
     def test_executed_top_to_bottom(self, path):
-        counts = [c.execution_count for c in read(path).cells if c.cell_type == "code" and c.source.strip()]
+        counts = [
+            c.execution_count for c in read(path).cells
+            if c.cell_type == "code" and c.source.strip()
+        ]
         assert counts == list(range(1, len(counts) + 1)), (
             f"{path.name}: execution counts {counts}; run scripts/execute_notebooks.py {path.name}"
         )
@@ -121,7 +128,10 @@ class TestCommittedNotebook:
     def test_no_absolute_paths_of_the_machine(self, path):
         for text in output_texts(read(path)):
             match = ABSOLUTE_PATH.search(text)
-            assert match is None, f"{path.name}: output shows a path: ...{text[max(0, match.start() - 60):match.end() + 60]}..."
+            assert match is None, (
+                f"{path.name}: output shows a path: "
+                f"...{text[max(0, match.start() - 60):match.end() + 60]}..."
+            )
 
     def test_starts_with_the_deck_slides_it_accompanies(self, path):
         first = read(path).cells[0]
@@ -144,7 +154,9 @@ class TestCommittedNotebook:
             assert lines.index(BEGIN) + 1 < lines.index(END), f"{path.name} cell {i}: no solution"
             checker = cells[i + 1] if i + 1 < len(cells) else None
             follows = checker is not None and checker.cell_type == "code"
-            assert follows and CHECKER.search(checker.source), f"{path.name}: exercise cell {i} is not followed by its checker cell"
+            assert follows and CHECKER.search(checker.source), (
+                f"{path.name}: exercise cell {i} is not followed by its checker cell"
+            )
         markers = sum(BEGIN in c.source for c in cells)
         assert markers == len(exercises), f"{path.name}: markers outside the exercise cells"
 
@@ -166,8 +178,12 @@ class TestCommittedNotebook:
         cells = read(path).cells
         for i, cell in enumerate(cells):
             slide_type = cell.metadata.get("slideshow", {}).get("slide_type")
-            assert slide_type in SLIDE_TYPES, f"{path.name} cell {i}: slideshow.slide_type is {slide_type!r}"
-        assert cells[0].metadata.slideshow.slide_type == "slide", f"{path.name}: the title cell opens a slide"
+            assert slide_type in SLIDE_TYPES, (
+                f"{path.name} cell {i}: slideshow.slide_type is {slide_type!r}"
+            )
+        assert cells[0].metadata.slideshow.slide_type == "slide", (
+            f"{path.name}: the title cell opens a slide"
+        )
 
 
 # ---------------------------------------------------------------- student copies
@@ -316,7 +332,9 @@ def test_an_exercise_without_its_markers_or_checker_is_refused():
 
 def test_student_copy_strips_nbval_markers_only():
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)  # NBVAL_ is a word here")]
+    nb.cells = [
+        nbformat.v4.new_code_cell("# NBVAL_CHECK_OUTPUT\nprint(1)  # NBVAL_ is a word here")
+    ]
     assert editions.student_copy(nb).cells[0].source == "print(1)  # NBVAL_ is a word here"
 
 

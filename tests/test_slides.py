@@ -1,4 +1,5 @@
-"""`make slides`: every notebook becomes a reveal.js deck that needs no internet in the lecture room.
+"""`make slides`: every notebook becomes a reveal.js deck that needs no internet in the lecture
+room.
 
 The decks are exported as committed (no execution) by scripts/export_slides.py; these tests read
 the HTML: no script, style sheet or picture comes from another host, every local file that a
@@ -27,7 +28,8 @@ from nst_teach.course import slides as export_slides  # noqa: E402
 
 
 class References(HTMLParser):
-    """Every URL the browser would load: script src, link href (style sheets), img/iframe/source src."""
+    """Every URL the browser would load: script src, link href (style sheets),
+    img/iframe/source src."""
 
     def __init__(self):
         super().__init__()
@@ -120,7 +122,8 @@ class TestDeck:
         out, written = decks
         refs = references(written[f"{notebook.stem}.slides.html"].read_text(encoding="utf-8"))
         local = [url for url in refs.loaded if not url.startswith("data:")]
-        assert "reveal.js/dist/reveal.js" in refs.scripts and "reveal.js/plugin/notes/notes.js" in refs.scripts
+        assert "reveal.js/dist/reveal.js" in refs.scripts
+        assert "reveal.js/plugin/notes/notes.js" in refs.scripts
         assert any(url.startswith("mathjax/MathJax.js") for url in refs.scripts)
         for url in local:
             path = out / unquote(urlsplit(url).path)
@@ -159,8 +162,11 @@ def test_reveal_and_mathjax_copies_are_complete(decks):
     out, _ = decks
     reveal, mathjax = out / "reveal.js", out / "mathjax"
     head = (reveal / "dist" / "reveal.js").read_text(encoding="utf-8")[:300]
-    assert re.search(r"reveal\.js [4-9]\.", head), "reveal.js 4 or later (nbconvert's layout: dist/, plugin/)"
-    assert "define.amd" in (reveal / "dist" / "reveal.js").read_text(encoding="utf-8")[:2000]  # UMD: works from <script>
+    assert re.search(r"reveal\.js [4-9]\.", head), (
+        "reveal.js 4 or later (nbconvert's layout: dist/, plugin/)"
+    )
+    # UMD: works from <script>
+    assert "define.amd" in (reveal / "dist" / "reveal.js").read_text(encoding="utf-8")[:2000]
     theme = (reveal / "dist" / "theme" / "white.css").read_text(encoding="utf-8")
     for font_css in re.findall(r"@import url\(\.?/?([^)]+)\)", theme):
         assert (reveal / "dist" / "theme" / font_css).is_file(), font_css
@@ -173,10 +179,13 @@ def test_reveal_and_mathjax_copies_are_complete(decks):
 def test_a_widget_output_shows_its_picture_and_no_widget_cdn(tmp_path):
     png = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-really-").decode()
     nb = nbformat.v4.new_notebook()
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "version_major": 2, "version_minor": 0}}
-    cell = nbformat.v4.new_code_cell("stats_explorer()", metadata={"slideshow": {"slide_type": "slide"}})
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {
+        "state": {}, "version_major": 2, "version_minor": 0}}
+    cell = nbformat.v4.new_code_cell(
+        "stats_explorer()", metadata={"slideshow": {"slide_type": "slide"}})
     cell.outputs = [nbformat.v4.new_output("display_data", data={
-        "application/vnd.jupyter.widget-view+json": {"model_id": "abc", "version_major": 2, "version_minor": 0},
+        "application/vnd.jupyter.widget-view+json": {
+            "model_id": "abc", "version_major": 2, "version_minor": 0},
         "image/png": png, "text/plain": "VBox()"})]
     nb.cells = [cell]
     path = tmp_path / "99_widget.ipynb"
