@@ -22,6 +22,7 @@ from .losses import (
 )
 from .optimize import LOSS_NAMES
 from .precision import autocast, resolve
+from .settings import LossOptions
 
 
 class LossTerms:
@@ -33,7 +34,7 @@ class LossTerms:
     the terms in use need.
     """
 
-    def __init__(self, model, P: dict, A: dict, settings):
+    def __init__(self, model, P: dict, A: dict, settings: LossOptions):
         self.model, self.P, self.A = model, P, A
         self.alpha, self.beta, self.tv_weight = settings.alpha, settings.beta, settings.tv_weight
         self.paper = settings.paper  # the paper's own loss conventions (nst_teach.losses)

