@@ -69,7 +69,7 @@ def _style_case() -> tuple[dict, dict]:
 
 @exercise("06.2", "style_loss_by_hand")
 def check_style_loss_by_hand(fn) -> str:
-    """Exercise 06.2: fn(target_features, style_grams) -> sum of ℓ_l / K over style_grams' K layers."""
+    """Exercise 06.2: fn(target_features, style_grams) -> sum of ℓ_l / K over its K layers."""
     target_features, style_grams = _style_case()
     names, L = list(style_grams), len(style_grams)
     grams = {n: gram_hw(target_features[n])[None] for n in names}
