@@ -125,12 +125,14 @@ def _upsample_adjoint(image: torch.Tensor, size: tuple[int, int]) -> torch.Tenso
 
 
 def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals: int,
-             callback=None, bar=None) -> Run:
+             callback=None, bar=None, report=None) -> Run:
     """Minimise ``loss_terms(target)[3]`` over the target image's pixels, ``max_evals``
     evaluations.
 
     target: (1, 3, H, W) in [0, 1], a leaf that requires grad; it stays in [0, 1].
     loss_terms(target) -> (content, style, tv, total) as one tensor, total differentiable.
+    report(image) -> losses, if given, gives the losses reported for the returned image (e.g.
+    recomputed in float32) in place of its evaluation's; the progress bar ends on them.
     Returns the Run: its history, its best target and why it stopped.
     """
     run = Run(best=target.detach().clone())
@@ -138,7 +140,7 @@ def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals
     size = max(target.shape[-2:])
     advice = (f"out of memory on {target.device} at size {size}: try a smaller size, "
               f"e.g. size={max(32, size * 2 // 3)}")
-    with guarded_loop(run, bar, advice, "evaluation"):
+    with guarded_loop(run, bar, advice, "evaluation", finish=lambda: _report(run, report, bar)):
         while True:  # until the closure raises StopRun: budget spent, callback, or no way forward
             try:
                 optimizer.step(closure)
@@ -152,12 +154,13 @@ def optimize(loss_terms: Callable, target: torch.Tensor, optimizer, *, max_evals
 
 
 @contextlib.contextmanager
-def guarded_loop(run: Run, bar, advice: str, unit: str):
+def guarded_loop(run: Run, bar, advice: str, unit: str, finish=None):
     """Run a loop's body; turn its ends into ``run.stop_reason`` and close the progress bar.
 
     A StopRun gives its reason; Ctrl-C "interrupted"; out of memory ``advice`` with the ``unit``
     (evaluation, step) it stopped at, or a MemoryError(advice) before anything was recorded in
     ``run.history``. What the loop kept so far (the best image, the network) stays usable.
+    ``finish()``, if given, runs last, before the bar closes.
     """
     try:
         yield run
@@ -170,8 +173,19 @@ def guarded_loop(run: Run, bar, advice: str, unit: str):
             raise MemoryError(advice) from e
         run.stop_reason = f"{advice} (stopped at {unit} {len(run.history) + 1})"
     finally:
+        if finish is not None:
+            finish()
         if bar is not None:
             bar.close()
+
+
+def _report(run: Run, report, bar) -> None:
+    """The returned image's reported losses: ``report(image)``, shown last on the bar."""
+    if report is None or not run.history:
+        return
+    run.best_losses = report(run.best)
+    if bar is not None:
+        bar.set_postfix(loss=f"{run.best_losses['total']:.3g}", refresh=True)
 
 
 def show_progress(bar, losses: dict[str, float]) -> None:

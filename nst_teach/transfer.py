@@ -129,12 +129,14 @@ def paint(content_image, style_images, style_weights, settings: Settings, model,
     # 9. Back-propagate into the target image, evaluation after evaluation
     optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history)
     bar = _progress_bar(settings.max_evals) if progress else None
+    # the returned image's losses are its float32 ones, computed again if the network ran in bf16
+    exact = None if loss_terms.precision == "fp32" else loss_terms.exact
     run = optimize(loss_terms, target, optimizer, max_evals=settings.max_evals, callback=callback,
-                   bar=bar)
+                   bar=bar, report=exact)
     # each evaluation's record says in which precision the network ran
-    run.history = [dict(record, precision=p) for record, p in zip(run.history, loss_terms.used)]
-    if run.history and set(loss_terms.used) != {"fp32"}:  # the returned image's float32 losses
-        run.best_losses = loss_terms.exact(run.best)
+    # (strict=False: Ctrl-C during an evaluation leaves one more entry in used than in history)
+    tagged = zip(run.history, loss_terms.used, strict=False)
+    run.history = [dict(record, precision=p) for record, p in tagged]
     return run
 
 

@@ -65,9 +65,8 @@ class _Spent(Exception):
 def tutorial_loop(loss, start: torch.Tensor, evals: int, started: float | None = None):
     """The PyTorch tutorial's loop: torch.optim.LBFGS defaults, pixels clamped in the closure.
 
-    ``loss`` maps an image (1, 3, H, W) to a 0-D tensor; ``start`` is the first image (the
-    photograph); ``evals`` closure calls are made, then the loop stops. ``started`` is a
-    ``time.perf_counter()`` value the time stamps count from (default: now). -> TutorialRun
+    loss(image) -> 0-D tensor; ``evals`` closure calls from ``start``; time stamps count from
+    ``started`` (a perf_counter value; default now). -> TutorialRun
     """
     if evals < 1:
         raise ValueError(f"evals={evals}: give the tutorial loop at least one evaluation")

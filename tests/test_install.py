@@ -36,7 +36,8 @@ DECOYS = [".venv/lib/decoy.py", "nst_teach/__pycache__/decoy.cpython-311.pyc", "
 PROBE = """
 import json, sys
 import nst_teach, nst_teach.data as data, nst_teach.normalization as normalization
-everything = {**data.bundled(), **data.PHOTO_IMAGES}  # the training photos are kept out of bundled()
+# the training photos are kept out of bundled()
+everything = {**data.bundled(), **data.PHOTO_IMAGES}
 images = {name: list(nst_teach.load_image(path, 32).shape) for name, path in everything.items()}
 model = nst_teach.load_vgg19(normalize=True, device="cpu")
 print(json.dumps(dict(
@@ -56,8 +57,9 @@ def sha(path: Path) -> str:
 
 def run(args, cwd, env=None, timeout=300) -> str:
     """Run a command; fail with its output if it fails; return its stdout."""
-    done = subprocess.run([str(a) for a in args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    done = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+    )
     assert done.returncode == 0, f"{args[:4]} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
     return done.stdout
 
@@ -86,23 +88,43 @@ def built(tmp_path_factory):
     """The sdist, a wheel built from the tree and a wheel built from the sdist."""
     tmp = tmp_path_factory.mktemp("build")
     src = copy_worktree(tmp / "src")
-    sdist = Path(run([sys.executable, "-c", "import sys; from setuptools import build_meta; "
-                      "print(build_meta.build_sdist(sys.argv[1]))", tmp / "sdist"], src)
-                 .strip().splitlines()[-1])
+    sdist = Path(
+        run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from setuptools import build_meta; "
+                "print(build_meta.build_sdist(sys.argv[1]))",
+                tmp / "sdist",
+            ],
+            src,
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     run(pip("wheel", src, "--no-build-isolation", "-w", tmp / "wheel"), tmp)
     run(pip("wheel", tmp / "sdist" / sdist, "--no-build-isolation", "-w", tmp / "from_sdist"), tmp)
-    return dict(sdist=tmp / "sdist" / sdist, wheel=next((tmp / "wheel").glob("*.whl")),
-                from_sdist=next((tmp / "from_sdist").glob("*.whl")))
+    return dict(
+        sdist=tmp / "sdist" / sdist,
+        wheel=next((tmp / "wheel").glob("*.whl")),
+        from_sdist=next((tmp / "from_sdist").glob("*.whl")),
+    )
 
 
 def expected_files() -> set[str]:
     """What the wheel must carry, read from the repository: code, normalisation, trained models
     (nst_teach/models/: each network with its manifest), data/ files."""
     code = {p.relative_to(ROOT).as_posix() for p in (ROOT / "nst_teach").rglob("*.py")}
-    code |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "nst_teach" / "models").glob("*")
-             if p.suffix in (".pt", ".json")}
-    data = {"nst_teach/_data/" + p.relative_to(ROOT / "data").as_posix()
-            for p in (ROOT / "data").rglob("*") if p.is_file()}
+    code |= {
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "nst_teach" / "models").glob("*")
+        if p.suffix in (".pt", ".json")
+    }
+    data = {
+        "nst_teach/_data/" + p.relative_to(ROOT / "data").as_posix()
+        for p in (ROOT / "data").rglob("*")
+        if p.is_file()
+    }
     return code | data | {"nst_teach/vgg19_normalization.pt"}
 
 
@@ -111,8 +133,10 @@ def test_wheel_carries_code_images_and_normalisation_and_nothing_else(built, whi
     with zipfile.ZipFile(built[which]) as wheel:
         names = {n for n in wheel.namelist() if ".dist-info/" not in n}
         assert names == expected_files(), (
-            f"missing: {sorted(expected_files() - names)}; extra: {sorted(names - expected_files())}"
-            " (a new subpackage goes in pyproject.toml's packages)")
+            f"missing: {sorted(expected_files() - names)}; "
+            f"extra: {sorted(names - expected_files())}"
+            " (a new subpackage goes in pyproject.toml's packages)"
+        )
         for name in names - {n for n in names if n.endswith(".py")}:  # binary files intact
             source = ROOT / name.replace("nst_teach/_data/", "data/", 1)
             assert hashlib.sha256(wheel.read(name)).hexdigest() == sha(source), name
@@ -147,8 +171,12 @@ def outside(tmp_path_factory):
     work = tmp_path_factory.mktemp("outside")
     assert ROOT not in work.resolve().parents
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env.update(NST_TEACH_FAST="1", NST_TEACH_OFFLINE="1", MPLBACKEND="Agg",
-               NST_TEACH_CACHE=str(work / "cache"))
+    env.update(
+        NST_TEACH_FAST="1",
+        NST_TEACH_OFFLINE="1",
+        MPLBACKEND="Agg",
+        NST_TEACH_CACHE=str(work / "cache"),
+    )
     return work, env
 
 
@@ -184,16 +212,28 @@ def test_notebook_01_runs_on_the_installed_package(venv, outside, monkeypatch):
     notebook.cells.append(nbformat.v4.new_code_cell("import nst_teach; print(nst_teach.__file__)"))
     kernels = work / "kernels"
     (kernels / "nst-wheel").mkdir(parents=True)
-    spec = dict(argv=[str(venv / "bin" / "python"), "-I", "-m", "ipykernel_launcher",
-                      "-f", "{connection_file}"], display_name="nst_teach wheel", language="python")
+    spec = dict(
+        argv=[
+            str(venv / "bin" / "python"),
+            "-I",
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
+        display_name="nst_teach wheel",
+        language="python",
+    )
     (kernels / "nst-wheel" / "kernel.json").write_text(json.dumps(spec))
     for key in ("PYTHONPATH", "VIRTUAL_ENV"):
         monkeypatch.delenv(key, raising=False)
     for key in ("NST_TEACH_FAST", "NST_TEACH_OFFLINE", "MPLBACKEND", "NST_TEACH_CACHE"):
         monkeypatch.setenv(key, env[key])
-    manager = KernelManager(kernel_name="nst-wheel",
-                            kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)]))
-    NotebookClient(notebook, km=manager, timeout=300,
-                   resources={"metadata": {"path": str(work)}}).execute()
+    manager = KernelManager(
+        kernel_name="nst-wheel", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(kernels)])
+    )
+    NotebookClient(
+        notebook, km=manager, timeout=300, resources={"metadata": {"path": str(work)}}
+    ).execute()
     printed = notebook.cells[-1].outputs[0]["text"].strip()
     assert Path(printed).parent == venv / SITE / "nst_teach", f"the kernel imported {printed}"

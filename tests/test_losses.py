@@ -11,7 +11,9 @@ from nst_teach.losses import layer_weights, paper_content_loss, paper_style_loss
 def test_content_loss_is_the_decks_mse():
     a, b = np.random.default_rng(0).normal(size=(2, 1, 3, 4, 5))
     expected = ((a - b) ** 2).sum() / a.size
-    assert nt.content_loss(torch.tensor(a), torch.tensor(b)).item() == pytest.approx(expected, rel=1e-12)
+    assert nt.content_loss(torch.tensor(a), torch.tensor(b)).item() == pytest.approx(
+        expected, rel=1e-12
+    )
     with pytest.raises(ValueError, match="one shape"):
         nt.content_loss(torch.zeros(1, 2, 3, 3), torch.zeros(1, 2, 3, 4))
 
@@ -48,15 +50,24 @@ def test_paper_losses_are_the_papers_equations_and_relate_to_ours():
     ours = nt.style_loss(t, nt.style_targets({k: torch.tensor(v) for k, v in style.items()}))
     assert paper.item() == pytest.approx(ours.item() / 4, rel=1e-10)  # a second formulation
     a, b = torch.tensor(rng.normal(size=(1, 3, 4, 5))), torch.tensor(rng.normal(size=(1, 3, 4, 5)))
-    assert paper_content_loss(a, b).item() == pytest.approx(0.5 * ((a - b) ** 2).sum().item(), rel=1e-12)
-    assert paper_content_loss(a, b).item() == pytest.approx(a.numel() / 2 * nt.content_loss(a, b).item(), rel=1e-12)
+    assert paper_content_loss(a, b).item() == pytest.approx(
+        0.5 * ((a - b) ** 2).sum().item(), rel=1e-12
+    )
+    assert paper_content_loss(a, b).item() == pytest.approx(
+        a.numel() / 2 * nt.content_loss(a, b).item(), rel=1e-12
+    )
 
 
 def test_style_loss_layer_weights():
-    f = {"a": torch.rand(1, 2, 3, 3, dtype=torch.float64), "b": torch.rand(1, 3, 2, 2, dtype=torch.float64)}
+    f = {
+        "a": torch.rand(1, 2, 3, 3, dtype=torch.float64),
+        "b": torch.rand(1, 3, 2, 2, dtype=torch.float64),
+    }
     grams = nt.style_targets({k: torch.rand_like(v) for k, v in f.items()})
     only_a = nt.style_loss(f, grams, weights={"a": 1.0, "b": 0.0})
-    torch.testing.assert_close(only_a, nt.style_loss({"a": f["a"]}, {"a": grams["a"]}, weights=[1.0]))
+    torch.testing.assert_close(
+        only_a, nt.style_loss({"a": f["a"]}, {"a": grams["a"]}, weights=[1.0])
+    )
     with pytest.raises(ValueError, match="2 layer weights given for 1"):
         layer_weights(["a"], [1.0, 2.0])
     with pytest.raises(ValueError, match="missing"):
@@ -65,8 +76,18 @@ def test_style_loss_layer_weights():
 
 def test_tv_loss_by_loops():
     x = np.random.default_rng(2).random((1, 2, 4, 5))
-    dy = [(x[0, c, i + 1, j] - x[0, c, i, j]) ** 2 for c in range(2) for i in range(3) for j in range(5)]
-    dx = [(x[0, c, i, j + 1] - x[0, c, i, j]) ** 2 for c in range(2) for i in range(4) for j in range(4)]
+    dy = [
+        (x[0, c, i + 1, j] - x[0, c, i, j]) ** 2
+        for c in range(2)
+        for i in range(3)
+        for j in range(5)
+    ]
+    dx = [
+        (x[0, c, i, j + 1] - x[0, c, i, j]) ** 2
+        for c in range(2)
+        for i in range(4)
+        for j in range(4)
+    ]
     assert nt.tv_loss(torch.tensor(x)).item() == pytest.approx(np.mean(dy) + np.mean(dx), rel=1e-12)
     assert nt.tv_loss(torch.ones(1, 3, 1, 1)).item() == 0.0
 

