@@ -60,7 +60,9 @@ def _why_no_browser() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_why_no_browser() is not None, reason=str(_why_no_browser()))
+# JupyterLab in Chromium end to end: make test runs it, make unit leaves it out (slow)
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(_why_no_browser() is not None, reason=str(_why_no_browser()))]
 
 
 def free_port() -> int:

@@ -28,6 +28,9 @@ WRONG_N = ("/ (n - 1)", "/ n")  # the typical mistake the checker of 01.1 names
 from nst_teach.course import editions  # noqa: E402
 from nst_teach.course import nbgrader as make_nbgrader  # noqa: E402
 
+# Chromium or nbgrader end to end: make test runs it, make unit leaves it out
+pytestmark = pytest.mark.slow
+
 
 def nbgrader(course: Path, *args: str) -> str:
     """Run the nbgrader command line in the course directory; its bin/ (alembic) on PATH."""
