@@ -49,7 +49,6 @@ class LossTerms:
         self.layers = list(dict.fromkeys(in_use))
         # Only the network runs in reduced precision (nst_teach.precision); losses are float32.
         self.precision = resolve(settings.precision, model.device)
-        self.used: list[str] = []  # the precision of each evaluation, in order
 
     def features(self, target: torch.Tensor, precision: str) -> dict[str, torch.Tensor]:
         """The target's feature maps, computed in ``precision`` and returned in float32."""
@@ -63,17 +62,14 @@ class LossTerms:
     @torch.no_grad()
     def exact(self, image: torch.Tensor) -> dict[str, float]:
         """The float32 losses of ``image``: what a run reports for the image it returns."""
-        precision, used = self.precision, list(self.used)
-        self.precision = "fp32"
-        try:
-            values = self(image).tolist()
-        finally:
-            self.precision, self.used = precision, used
-        return dict(zip(LOSS_NAMES, values, strict=True))
+        return dict(zip(LOSS_NAMES, self.evaluate(image, "fp32").tolist(), strict=True))
 
     def __call__(self, target: torch.Tensor) -> torch.Tensor:
-        self.used.append(self.precision)
-        F = self.features(target, self.precision)
+        return self.evaluate(target, self.precision)
+
+    def evaluate(self, target: torch.Tensor, precision: str) -> torch.Tensor:
+        """(content, style, tv, total) of ``target`` with the network in ``precision``."""
+        F = self.features(target, precision)
         not_computed = target.new_full((), math.nan)
         content_term, style_term = (
             (paper_content_loss, paper_style_loss) if self.paper else (content_loss, style_loss)

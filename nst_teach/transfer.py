@@ -11,11 +11,9 @@ The target is the image itself, pixels in [0, 1]; the loss passes it through the
 preprocessing. L-BFGS keeps every iterate inside [0, 1] (``nst_teach.lbfgs``: bounds, max_move),
 so the loss recorded for each evaluation is the loss of a valid image, and the image returned is
 the one whose loss is reported.
-L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style: measured
-at 96 px on three image pairs, the strong-Wolfe search needed 12-17 evaluations to cut the loss
-tenfold against 8-15 without, and reached the same loss after 150. Its history holds 20 pairs
-(``Settings.lbfgs_history``): with the pyramid-smoothing start (``optimize.pyramid_smoothing``)
-a longer history gained little, and each pair costs two passes over the image per step.
+L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style, and keeps
+20 pairs (``Settings.lbfgs_history``) with a pyramid-smoothing start
+(``optimize.pyramid_smoothing``); benchmarks/README.md has the measurements behind both choices.
 """
 
 from __future__ import annotations
@@ -134,9 +132,7 @@ def paint(content_image, style_images, style_weights, settings: Settings, model,
     run = optimize(loss_terms, target, optimizer, max_evals=settings.max_evals, callback=callback,
                    bar=bar, report=exact)
     # each evaluation's record says in which precision the network ran
-    # (strict=False: Ctrl-C during an evaluation leaves one more entry in used than in history)
-    tagged = zip(run.history, loss_terms.used, strict=False)
-    run.history = [dict(record, precision=p) for record, p in tagged]
+    run.history = [dict(record, precision=loss_terms.precision) for record in run.history]
     return run
 
 
