@@ -111,9 +111,10 @@ def _choice(name: str, value, choices, tensor: bool) -> object:
 class LossOptions:
     """The options of the loss, shared by ``Settings`` (stylize) and ``TrainSettings`` (train).
 
-    ``loss_terms.LossTerms`` reads them: alpha * L_content + beta * L_style + tv_weight * L_tv on the
-    VGG19 that weights, pooling and normalize make, run in ``precision``. Checked when made (a
-    ValueError says what is wrong); options left at None take their mode's default (MODE_DEFAULTS).
+    ``loss_terms.LossTerms`` reads them: alpha * L_content + beta * L_style + tv_weight * L_tv
+    on the VGG19 that weights, pooling and normalize make, run in ``precision``. Checked when made
+    (a ValueError says what is wrong); options left at None take their mode's default
+    (MODE_DEFAULTS).
     """
 
     alpha: float = option(None, "content weight α", kind="weight")
