@@ -24,7 +24,7 @@ import torch
 
 import nst_teach as nt
 from nst_teach import data
-from nst_teach.precision import autocast
+from nst_teach.precision import autocast, cpu_model
 from nst_teach.settings import Settings
 from nst_teach.transfer import prepare_images
 from nst_teach.tutorial import TutorialLoss, tutorial_loop
@@ -854,19 +854,11 @@ def precision_rows(p: dict) -> list[tuple]:
 def machine(device) -> dict:
     """Where and with what the numbers were taken."""
     device = torch.device(device)
-    cpu = platform.processor()
-    if Path("/proc/cpuinfo").is_file():
-        names = [
-            ln.split(":", 1)[1].strip()
-            for ln in Path("/proc/cpuinfo").read_text().splitlines()
-            if ln.startswith("model name")
-        ]
-        cpu = names[0] if names else cpu
     return dict(
         date=datetime.date.today().isoformat(),
         platform=platform.platform(),
         python=platform.python_version(),
-        cpu=cpu,
+        cpu=cpu_model(),
         cpu_count=os.cpu_count(),
         threads=DEFAULT_THREADS,
         torch=torch.__version__,

@@ -45,15 +45,12 @@ PAPER_STYLE_IMAGES = {
     "shipwreck": DATA_DIR / "style" / "shipwreck.jpg",
     "composition_vii": DATA_DIR / "style" / "composition_vii.jpg",
 }
-# Photographs from scikit-image's wheel (CC0 or public domain), reduced to at most 512 px by
-# scripts/make_data.py: what notebook 11's feed-forward network trains on. Not in bundled(), which
-# is the VGG19 normalisation's calibration set and the explorer's choice; content_path knows them.
-PHOTO_IMAGES = {
-    "astronaut": DATA_DIR / "photos" / "astronaut.jpg",
-    "chelsea": DATA_DIR / "photos" / "chelsea.jpg",
-    "coffee": DATA_DIR / "photos" / "coffee.jpg",
-    "rocket": DATA_DIR / "photos" / "rocket.jpg",
-}
+# Photographs from scikit-image's and scikit-learn's wheels (CC0, public domain or CC BY 2.0),
+# reduced to at most 512 px by scripts/make_data.py: what notebook 11's feed-forward network
+# trains on (all but "china", held out). Not in bundled(), which is the VGG19 normalisation's
+# calibration set and the explorer's choice; content_path knows them.
+PHOTO_IMAGES = {name: DATA_DIR / "photos" / f"{name}.jpg" for name in (
+    "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "flower", "china")}
 _BUNDLED_ABOUT = {  # name -> (title, licence) of the bundled images not in REGISTRY
     "grace_hopper": ("Grace Hopper, US Navy photograph", "public domain"),
     "landscape": ("drawn village, hills and trees", "CC0"),
@@ -134,7 +131,7 @@ def bundled(name: str | None = None):
 
 def content_path(name: str = "grace_hopper") -> Path:
     """Path of a bundled content image: 'grace_hopper', 'landscape', the paper's 'tubingen', or a
-    photo of PHOTO_IMAGES ('astronaut', 'chelsea', 'coffee', 'rocket')."""
+    photo of PHOTO_IMAGES ('astronaut', 'chelsea', ..., 'china')."""
     images = {**CONTENT_IMAGES, **PAPER_CONTENT_IMAGES, **PHOTO_IMAGES}
     return images[_check_name(name, images)]
 

@@ -15,6 +15,9 @@ silicon) bfloat16 would be emulated, so "auto" keeps float32 and nothing changes
 from __future__ import annotations
 
 import contextlib
+import platform
+import re
+from pathlib import Path
 
 import torch
 
@@ -53,3 +56,16 @@ def autocast(precision: str, device):
     if precision == "fp32":
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=DTYPES[precision])
+
+
+def cpu_model() -> str:
+    """The CPU's model name (/proc/cpuinfo, else platform), without (R), (TM) and 'CPU @ ...':
+    what manifests, benchmarks and notebooks say a number was measured on."""
+    try:
+        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(),
+                          re.MULTILINE)
+    except OSError:
+        found = None
+    name = found.group(1) if found else (platform.processor() or platform.machine())
+    name = re.sub(r"\((R|TM)\)|\s+CPU\b.*$|\bProcessor\b", "", name or "", flags=re.IGNORECASE)
+    return " ".join(name.split()) or "unknown"

@@ -32,7 +32,6 @@ import hashlib
 import importlib.metadata
 import json
 import os
-import platform
 import re
 import sys
 import time
@@ -40,6 +39,8 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+
+from nst_teach.precision import cpu_model
 
 PACKAGE = Path(__file__).resolve().parents[1] / "nst_teach"
 RUN_TIME_LABEL = "**Run time (full mode):**"
@@ -61,18 +62,6 @@ def torch_version() -> str:
         return importlib.metadata.version("torch")
     except importlib.metadata.PackageNotFoundError:
         return "not installed"
-
-
-def cpu_model() -> str:
-    """The CPU's model name (/proc/cpuinfo, else platform), without (R), (TM) and 'CPU @ ...'."""
-    try:
-        found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(),
-                          re.MULTILINE)
-    except OSError:
-        found = None
-    name = found.group(1) if found else (platform.processor() or platform.machine())
-    name = re.sub(r"\((R|TM)\)|\s+CPU\b.*$|\bProcessor\b", "", name or "", flags=re.IGNORECASE)
-    return " ".join(name.split()) or "unknown"
 
 
 def package_version() -> str:

@@ -1,15 +1,15 @@
 """Regenerate the bundled images in data/ and the tables in data/README.md (deterministic, offline).
 
 Run from anywhere: `python scripts/make_data.py [--paper-source DIR] [--paper-only]
-[--skimage-only] [--skimage-source DIR]`. Uses numpy, Pillow, matplotlib and nst_teach.data (its
-sha256 and REGISTRY): the style images and the landscape are drawn from fixed seeds; the
-photograph is the public domain portrait of Grace Hopper that matplotlib ships in
-mpl-data/sample_data. The paper's images are reduced from the originals in DIR (default
+[--photos-only] [--skimage-source DIR] [--sklearn-source DIR]`. Uses numpy, Pillow, matplotlib
+and nst_teach.data (its sha256 and REGISTRY): the style images and the landscape are drawn from
+fixed seeds; the photograph is the public domain portrait of Grace Hopper that matplotlib ships
+in mpl-data/sample_data. The paper's images are reduced from the originals in DIR (default
 ../shared/data beside the repository), each checked by sha256 first; without DIR the committed
-copies are kept and only the tables are rewritten. The four training photographs of notebook 11
-are read as files from an installed scikit-image's skimage/data folder (found without importing
-scikit-image, which nothing else here needs), checked by sha256 and reduced the same way; without
-scikit-image the committed copies are kept.
+copies are kept and only the tables are rewritten. The photographs of notebook 11's feed-forward
+network are read as files from an installed scikit-image's skimage/data and scikit-learn's
+sklearn/datasets/images folders (found without importing either, which nothing else here needs),
+checked by sha256 and reduced the same way; without the package its committed copies are kept.
 """
 
 from __future__ import annotations
@@ -735,73 +735,93 @@ def make_paper(source: Path) -> None:
 
 
 class Photo(NamedTuple):
-    """A photograph of scikit-image's wheel: where its copy goes, the original, credits."""
+    """A photograph shipped in a package's wheel: where its copy goes, the original, credits."""
 
     file: str  # in data/
-    source_file: str  # in skimage/data/
+    package: str  # "skimage" (files in skimage/data) or "sklearn" (sklearn/datasets/images)
+    source_file: str  # in the package's data folder
     size: tuple[int, int]  # of the original
-    source_sha256: str  # as in skimage/data/_registry.py
+    source_sha256: str  # skimage/data/_registry.py's, or of scikit-learn 1.9.1's file
     title: str
     author: str
-    licence: str  # as scikit-image's skimage.data docstrings state it
+    licence: str  # as the package states it (skimage.data docstrings, sklearn's README.txt)
 
 
-SKIMAGE_VERSION = "0.26.0"  # the wheel the originals were checked in; the sha256 pins each file
+SKIMAGE_VERSION = "0.26.0"  # the wheels the originals were checked in; the sha256 pins each file
+SKLEARN_VERSION = "1.9.1"
+DATA_FOLDERS = {"skimage": ("data",), "sklearn": ("datasets", "images")}
+PACKAGE_NAMES = {"skimage": "scikit-image", "sklearn": "scikit-learn"}
+VERSIONS = {"skimage": SKIMAGE_VERSION, "sklearn": SKLEARN_VERSION}
 PHOTOS = {
     "astronaut": Photo(
-        "photos/astronaut.jpg",
-        "astronaut.png",
-        (512, 512),
+        "photos/astronaut.jpg", "skimage", "astronaut.png", (512, 512),
         "88431cd9653ccd539741b555fb0a46b61558b301d4110412b5bc28b5e3ea6cb5",
-        "Astronaut Eileen Collins",
-        "NASA (NASA Great Images, https://flic.kr/p/r9qvLn)",
+        "Astronaut Eileen Collins", "NASA (NASA Great Images, https://flic.kr/p/r9qvLn)",
         "public domain (no known copyright restrictions)",
     ),
     "chelsea": Photo(
-        "photos/chelsea.jpg",
-        "chelsea.png",
-        (451, 300),
+        "photos/chelsea.jpg", "skimage", "chelsea.png", (451, 300),
         "596aa1e7cb875eb79f437e310381d26b338a81c2da23439704a73c4651e8c4bb",
-        "Chelsea the cat",
-        "Stefan van der Walt",
-        "CC0 (dedicated by the photographer)",
+        "Chelsea the cat", "Stefan van der Walt", "CC0 (dedicated by the photographer)",
     ),
     "coffee": Photo(
-        "photos/coffee.jpg",
-        "coffee.png",
-        (600, 400),
+        "photos/coffee.jpg", "skimage", "coffee.png", (600, 400),
         "cc02f8ca188b167c775a7101b5d767d1e71792cf762c33d6fa15a4599b5a8de7",
-        "A cup of coffee, courtesy of Pikolo Espresso Bar",
-        "Rachel Michetti",
+        "A cup of coffee, courtesy of Pikolo Espresso Bar", "Rachel Michetti",
         "CC0 (dedicated by the photographer)",
     ),
     "rocket": Photo(
-        "photos/rocket.jpg",
-        "rocket.jpg",
-        (640, 427),
+        "photos/rocket.jpg", "skimage", "rocket.jpg", (640, 427),
         "c2dd0de7c538df8d111e479619b129464d0269d0ae5fd18ca91d33a7fdfea95c",
-        "Falcon 9 launching DSCOVR, Cape Canaveral, 2015",
-        "SpaceX",
+        "Falcon 9 launching DSCOVR, Cape Canaveral, 2015", "SpaceX",
         "public domain (released by SpaceX)",
+    ),
+    "camera": Photo(
+        "photos/camera.jpg", "skimage", "camera.png", (512, 512),
+        "b0793d2adda0fa6ae899c03989482bff9a42d3d5690fc7e3648f2795d730c23a",
+        "Man with a camera (greyscale)", "Lav Varshney",
+        "CC0 (no copyright restrictions, by the photographer)",
+    ),
+    "coins": Photo(
+        "photos/coins.jpg", "skimage", "coins.png", (384, 303),
+        "f8d773fc9cfa6f4d8e5942dc34d0a0788fcaed2a4fefbbed0aef5398d7ef4cba",
+        "Greek coins from Pompeii (greyscale)", "Brooklyn Museum, open collection",
+        "public domain (no known copyright restrictions)",
+    ),
+    "flower": Photo(
+        "photos/flower.jpg", "sklearn", "flower.jpg", (640, 427),
+        "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638",
+        "A flower (Flickr photo 6056698931)", "vultilion (https://www.flickr.com/photos/vultilion/)",
+        "CC BY 2.0 (https://creativecommons.org/licenses/by/2.0/)",
+    ),
+    "china": Photo(
+        "photos/china.jpg", "sklearn", "china.jpg", (640, 427),
+        "8378025ad2519d649d02e32bd98990db4ab572357d9f09841c2fbfbb4fefad29",
+        "A temple in China (Flickr photo 6061409035)",
+        "danielbuechele (https://www.flickr.com/photos/danielbuechele/)",
+        "CC BY 2.0 (https://creativecommons.org/licenses/by/2.0/)",
     ),
 }
 
 
-def skimage_data_dir() -> Path | None:
-    """skimage/data of an installed scikit-image, found without importing it; None without one."""
-    spec = importlib.util.find_spec("skimage")  # a top-level package: located, not executed
+def package_data_dir(package: str) -> Path | None:
+    """The photos' folder of an installed package (DATA_FOLDERS), found without importing it."""
+    spec = importlib.util.find_spec(package)  # a top-level package: located, not executed
     if spec is None or not spec.submodule_search_locations:
         return None
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+    return Path(list(spec.submodule_search_locations)[0]).joinpath(*DATA_FOLDERS[package])
 
 
-def make_photos(source: Path) -> None:
-    """Check scikit-image's four photographs in `source` by sha256, reduce each into data/photos."""
-    for photo in PHOTOS.values():  # all checked before anything is written
+def make_photos(package: str, source: Path) -> None:
+    """Check a package's photographs in `source` by sha256, reduce each into data/photos."""
+    photos = [p for p in PHOTOS.values() if p.package == package]
+    version = VERSIONS[package]
+    for photo in photos:  # all checked before anything is written
         check_original(source / photo.source_file, photo.source_sha256,
-                       "pass --skimage-source DIR, skimage/data",
-                       f"scikit-image {SKIMAGE_VERSION}'s", "use that file (see data/README.md)")
-    for photo in PHOTOS.values():
+                       f"pass --{package}-source DIR, its {'/'.join(DATA_FOLDERS[package])}",
+                       f"{PACKAGE_NAMES[package]} {version}'s",
+                       "use that file (see data/README.md)")
+    for photo in photos:
         original = source / photo.source_file
         with Image.open(original) as full:
             assert full.size == photo.size, (photo.file, full.size)  # the README states it
@@ -811,15 +831,18 @@ def make_photos(source: Path) -> None:
         _report(photo.file, image)
 
 
-def _keep_photos(source: Path | None) -> None:
-    """Without scikit-image: keep the committed copies, or stop if one is missing."""
-    missing = [p.file for p in PHOTOS.values() if not (DATA / p.file).is_file()]
+def _photos(package: str, source: Path | None) -> None:
+    """A package's photographs from `source` or the installed package, else the committed ones."""
+    source = source or package_data_dir(package)
+    if source is not None:
+        make_photos(package, source)
+        return
+    missing = [p.file for p in PHOTOS.values() if p.package == package
+               and not (DATA / p.file).is_file()]
     if missing:
-        raise SystemExit(
-            f"scikit-image not found and {missing} not made: install scikit-image "
-            "or pass --skimage-source DIR (its skimage/data folder)"
-        )
-    print(f"{source or 'scikit-image'} not found: kept the committed photographs")
+        raise SystemExit(f"{PACKAGE_NAMES[package]} not found and {missing} not made: install "
+                         f"it or pass --{package}-source DIR (its photos' folder)")
+    print(f"{PACKAGE_NAMES[package]} not found: kept the committed photographs")
 
 
 def _report(rel: str, image: Image.Image) -> None:
@@ -869,15 +892,24 @@ is a derivative of it (reduced from 1024x768 to 512x384 and re-encoded) and is l
 CC BY-SA 3.0 as well; the project's MIT licence does not apply to it. The painters of
 the four paintings died more than 70 years ago; the paintings are in the public domain.
 
-## Photographs from scikit-image
+## Photographs from scikit-image and scikit-learn
 
-Four photographs that scikit-image ships in its wheel (`skimage/data/`), the training photographs
-of notebook 11's feed-forward network (`nst_teach.data.PHOTO_IMAGES`; by name with
-`content_path("astronaut")`). Each is read as a file from an installed scikit-image
-{skimage_version} (no import of scikit-image), checked against the sha256 in scikit-image's
-`skimage/data/_registry.py` (given in "source"), reduced by `reduce()` as the paper's images are
-(those at most 512 px keep their size) and saved as JPEG quality {quality}. The licences are those
-stated in the docstrings of `skimage.data.astronaut`, `chelsea`, `coffee` and `rocket`.
+Six photographs that scikit-image ships in its wheel (`skimage/data/`) and two that scikit-learn
+ships in its (`sklearn/datasets/images/`): what notebook 11's feed-forward network trains on
+(all but `china`, kept out with Tübingen and Grace Hopper to judge it on photographs it never
+saw; `nst_teach.feedforward.TRAINING_PHOTOS` and `HELD_OUT`). They are in
+`nst_teach.data.PHOTO_IMAGES`, by name with `content_path("astronaut")`. Each is read as a file
+from an installed scikit-image {skimage_version} or scikit-learn {sklearn_version} (neither is
+imported), checked against its sha256 (scikit-image's `skimage/data/_registry.py`; for
+scikit-learn, of the file in that wheel; given in "source"), reduced by `reduce()` as the paper's
+images are (those at most 512 px keep their size; the greyscale ones become RGB) and saved as
+JPEG quality {quality}. The licences are those stated in the docstrings of `skimage.data`'s
+functions and in `sklearn/datasets/images/README.txt`.
+
+**CC BY 2.0.** `photos/flower.jpg` and `photos/china.jpg` are reduced copies of photographs
+licensed under [CC BY 2.0](https://creativecommons.org/licenses/by/2.0/) by their Flickr
+authors (credited in the table); the copies are under the same licence, not the project's MIT
+licence.
 
 | file | title | photographer | licence | source | sha256 |
 |---|---|---|---|---|---|
@@ -887,16 +919,16 @@ stated in the docstrings of `skimage.data.astronaut`, `chelsea`, `coffee` and `r
 
     python scripts/make_data.py                              # everything
     python scripts/make_data.py --paper-only --paper-source DIR
-    python scripts/make_data.py --skimage-only [--skimage-source DIR]
+    python scripts/make_data.py --photos-only [--skimage-source DIR] [--sklearn-source DIR]
 
 The drawn images need nothing but the project's environment. The paper's copies are made from
 the originals in `--paper-source` (default `../shared/data` beside the repository; the four in
 `REGISTRY` are the files `fetch()` saves in `nst_teach.data.cache_dir()`); when that folder is
-missing, the committed copies are kept; so are the photographs when scikit-image is not
-installed (nothing else needs it). The drawing is deterministic (fixed seeds), but JPEG
-bytes can differ between Pillow / libjpeg versions, so a regenerated file may have a different
-sha256; the script rewrites the tables, and `tests/test_data.py` checks the committed files
-against them.
+missing, the committed copies are kept; so are the photographs when scikit-image or
+scikit-learn is not installed (nothing else needs them). The drawing is deterministic (fixed
+seeds), but JPEG bytes can differ between Pillow / libjpeg versions, so a regenerated file may
+have a different sha256; the script rewrites the tables, and `tests/test_data.py` checks the
+committed files against them.
 """
 
 
@@ -912,9 +944,11 @@ def _rows() -> tuple[list[str], list[str], list[str]]:
         for p in PAPER.values()
     ]
     photo_rows = [
-        f"| `{p.file}` | {p.title} | {p.author} | {p.licence} | `skimage/data/{p.source_file}` "
-        f"of scikit-image {SKIMAGE_VERSION}, {p.size[0]}x{p.size[1]}, sha256 "
-        f"`{p.source_sha256[:12]}...` | `{sha256(DATA / p.file)}` |"
+        f"| `{p.file}` | {p.title} | {p.author} | {p.licence} | "
+        f"`{'/'.join((p.package, *DATA_FOLDERS[p.package], p.source_file))}` of "
+        f"{PACKAGE_NAMES[p.package]} {VERSIONS[p.package]}, {p.size[0]}x{p.size[1]}, "
+        f"sha256 `{p.source_sha256[:12]}...` | "
+        f"`{sha256(DATA / p.file)}` |"
         for p in PHOTOS.values()
     ]
     return rows, paper_rows, photo_rows
@@ -948,20 +982,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--paper-source", type=Path, help="folder with the paper's originals")
     only = parser.add_mutually_exclusive_group()
     only.add_argument("--paper-only", action="store_true", help="only the paper's images")
-    only.add_argument("--skimage-only", action="store_true", help="only scikit-image's photos")
+    only.add_argument("--photos-only", action="store_true",
+                      help="only the photographs of scikit-image and scikit-learn")
     parser.add_argument("--skimage-source", type=Path, help="skimage/data of scikit-image")
+    parser.add_argument("--sklearn-source", type=Path,
+                        help="sklearn/datasets/images of scikit-learn")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    if not (args.paper_only or args.skimage_only):
+    if not (args.paper_only or args.photos_only):
         make_drawn()
-    if not args.skimage_only:
+    if not args.photos_only:
         _paper(args.paper_source)
     if not args.paper_only:
-        source = args.skimage_source or skimage_data_dir()
-        if source is not None:
-            make_photos(source)
-        else:
-            _keep_photos(source)
+        _photos("skimage", args.skimage_source)
+        _photos("sklearn", args.sklearn_source)
     rows, paper_rows, photo_rows = _rows()
     text = README.format(
         rows="\n".join(rows),
@@ -969,6 +1003,7 @@ def main(argv: list[str] | None = None) -> None:
         photo_rows="\n".join(photo_rows),
         quality=PAPER_QUALITY,
         skimage_version=SKIMAGE_VERSION,
+        sklearn_version=SKLEARN_VERSION,
     )
     (DATA / "README.md").write_text(text, encoding="utf-8")
     print(f"wrote data/README.md in {time.perf_counter() - start:.1f} s")

@@ -90,14 +90,20 @@ def test_readme_credits_each_painter_and_the_photographs_licence():
     assert "derivative" in rows["content/tubingen.jpg"]
     readme = (data.DATA_DIR / "README.md").read_text(encoding="utf-8")
     assert "https://creativecommons.org/licenses/by-sa/3.0/" in readme
+    assert "https://creativecommons.org/licenses/by/2.0/" in readme  # flower, china
 
 
-# scikit-image's photographs: original size and sha256 (skimage/data/_registry.py), licence.
+# The photographs: the file in its package's data folder (skimage/data, sklearn/datasets/images),
+# original size, sha256 (scikit-image's _registry.py; the file in scikit-learn's wheel), licence.
 PHOTOS = {
-    "astronaut": ("astronaut.png", (512, 512), "88431cd9653c", "public domain"),
-    "chelsea": ("chelsea.png", (451, 300), "596aa1e7cb87", "CC0"),
-    "coffee": ("coffee.png", (600, 400), "cc02f8ca188b", "CC0"),
-    "rocket": ("rocket.jpg", (640, 427), "c2dd0de7c538", "public domain"),
+    "astronaut": ("skimage/data/astronaut.png", (512, 512), "88431cd9653c", "public domain"),
+    "chelsea": ("skimage/data/chelsea.png", (451, 300), "596aa1e7cb87", "CC0"),
+    "coffee": ("skimage/data/coffee.png", (600, 400), "cc02f8ca188b", "CC0"),
+    "rocket": ("skimage/data/rocket.jpg", (640, 427), "c2dd0de7c538", "public domain"),
+    "camera": ("skimage/data/camera.png", (512, 512), "b0793d2adda0", "CC0"),
+    "coins": ("skimage/data/coins.png", (384, 303), "f8d773fc9cfa", "public domain"),
+    "flower": ("sklearn/datasets/images/flower.jpg", (640, 427), "a77f6ec41e35", "CC BY 2.0"),
+    "china": ("sklearn/datasets/images/china.jpg", (640, 427), "8378025ad251", "CC BY 2.0"),
 }
 
 
@@ -116,26 +122,28 @@ def test_the_photographs_are_bundled_credited_and_kept_out_of_the_calibration_se
             assert abs(w / h - ow / oh) < 0.01, (name, image.size)
         assert path.stat().st_size < 100_000, name
         row = rows[f"photos/{name}.jpg"]
-        assert licence in row and f"skimage/data/{file}" in row and source_sha in row, row
+        assert licence in row and f"`{file}`" in row and source_sha in row, row
 
 
-def _skimage_data():
+def _original(file: str):
+    """The original in an installed package: file is "skimage/data/..." or "sklearn/..."."""
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.find_spec("skimage")
+    package, rest = file.split("/", 1)
+    spec = importlib.util.find_spec(package)
     if spec is None:
-        pytest.fail("scikit-image is not installed: run `make setup` (it is in the dev extra)")
-    return Path(list(spec.submodule_search_locations)[0]) / "data"
+        pytest.fail(f"{package} is not installed: run `make setup` (it is in the dev extra)")
+    return Path(list(spec.submodule_search_locations)[0]) / rest
 
 
 @pytest.mark.parametrize("name", sorted(PHOTOS))
 def test_each_photograph_is_its_original_reduced(name):
-    """The copy against the original in scikit-image's wheel, resized here by PIL alone."""
+    """The copy against the original in its package's wheel, resized here by PIL alone."""
     import numpy as np
 
     file, size, source_sha, _ = PHOTOS[name]
-    original = _skimage_data() / file
+    original = _original(file)
     assert hashlib.sha256(original.read_bytes()).hexdigest().startswith(source_sha)
     with Image.open(original) as full, Image.open(data.content_path(name)) as copy:
         assert full.size == size

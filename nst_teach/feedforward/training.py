@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import platform
 import time
 from dataclasses import dataclass, fields
@@ -25,11 +26,11 @@ from ..images import load_image, resize_longest
 from ..loss_terms import LossTerms
 from ..losses import layer_weights, style_targets
 from ..optimize import LOSS_NAMES, Run, StopRun, guarded_loop, show_progress
-from ..precision import autocast, resolve
+from ..precision import autocast, cpu_model, native_bf16, resolve
 from ..presets import fast_mode, pick_device
 from ..settings import LossOptions, option
 from ..vgg import load_vgg19, min_side
-from .crops import HELD_OUT, MAX_SCALE, CropSampler, describe_image, photo_sources
+from .crops import HELD_OUT, JITTER, MAX_SCALE, CropSampler, describe_image, photo_sources
 from .models import save_model, stylize_with
 from .network import CHANNELS, MIN_SIDE, RES_BLOCKS, TransformNet, check_architecture
 
@@ -67,11 +68,17 @@ class TrainSettings(LossOptions):
     channels: tuple[int, ...] = option(CHANNELS, "the network's channels at full, half and "
                                        "quarter resolution", flag=None)
     res_blocks: int = option(RES_BLOCKS, "residual blocks at quarter resolution", flag=None)
+    jitter: float = option(JITTER, "colour jitter of the training crops: brightness, contrast and "
+                           "saturation each scaled by a random factor in 1 +- jitter (0: none)",
+                           kind="weight")
 
     def __post_init__(self):
         super().__post_init__()
         object.__setattr__(self, "channels",
                            check_architecture(self.channels, self.res_blocks, "nearest"))
+        if not self.jitter < 1:
+            raise ValueError(f"jitter must be below 1 (a factor 1 - jitter must stay positive), "
+                             f"got {self.jitter!r}")
         needed = max(MIN_SIDE, min_side(self.content_layers + self.style_layers))
         for name in ("size", "style_size"):
             if (getattr(self, name) or needed) < needed:
@@ -121,7 +128,9 @@ class Trained:
                 "settings": self.settings, "steps": self.steps, "images_seen": self.images_seen,
                 "stop_reason": self.stop_reason, "final_losses": final,
                 "seconds": round(self.seconds, 3), "torch": torch.__version__,
-                "threads": torch.get_num_threads(), "python": platform.python_version()}
+                "threads": torch.get_num_threads(), "python": platform.python_version(),
+                "machine": {"cpu": cpu_model(), "cpus": os.cpu_count(),
+                            "native_bf16": native_bf16("cpu")}}
 
     def save(self, path) -> Path:
         """Write the network, its architecture and this manifest to ``path`` (see save_model)."""
@@ -154,7 +163,7 @@ def train(style, content_images=None, *, net: TransformNet | None = None, model=
         style_image = resize_longest(load_image(style), settings.style_size)
         A = style_targets(model.extract(style_image.to(settings.device), settings.style_layers))
     net = new_net(settings) if net is None else net
-    sampler = CropSampler(photos, settings.size, settings.seed)
+    sampler = CropSampler(photos, settings.size, settings.seed, settings.jitter)
     bar = _progress_bar(settings.max_steps) if progress else None
     history, stop_reason = fit(net.to(settings.device).train(), model, sampler, A, settings,
                                callback, bar)
@@ -167,7 +176,8 @@ def train(style, content_images=None, *, net: TransformNet | None = None, model=
               "style": describe_image(style),
               "training_photos": [describe_image(s) for s in sources],
               "held_out": list(HELD_OUT) if content_images is None else [],
-              "crops": {"max_scale": MAX_SCALE, "flip": "left-right, p = 0.5"}}
+              "crops": {"max_scale": MAX_SCALE, "flip": "left-right, p = 0.5",
+                        "colour_jitter": settings.jitter}}
     trained = Trained(net, history, stop_reason, time.perf_counter() - started, record)
     net.manifest = trained.manifest()
     return trained

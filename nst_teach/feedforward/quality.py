@@ -1,0 +1,51 @@
+"""Is a painting clean and in colour? Two measures of notebook 11's verdicts on the network.
+
+Taught in notebook 11. ``grid_strength`` measures a regular grid (the checkerboard of strided and
+upsampling layers) as a spike in the image's spectrum; ``colour_stats`` gives each channel's mean
+and spread, to compare an output with the painting it imitates and the photo it paints (a washed-out
+output has a spread well below both). ``judge`` in ``models`` gives the losses.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..images import load_image
+
+GRID_PERIODS = (2, 4)  # the network halves twice and doubles twice: pixel periods 2 and 4
+LUMA = (0.299, 0.587, 0.114)
+
+
+def grid_strength(image, period: int = 4) -> float:
+    """How far a grid of ``period`` pixels stands out of the image's spectrum.
+
+    The grey image's power spectrum |FFT|^2 (mean removed, cropped to a multiple of ``period``) at
+    each frequency a ``period``-pixel grid puts energy in, (H/period * i, W/period * j) for
+    0 <= i, j < period but not (0, 0), divided by the median power of the frequencies 2 to 3 bins
+    around it; the largest such ratio. A photo or a painting without a grid gives about 5-30; a
+    visible grid gives hundreds.
+    """
+    image = load_image(image)
+    h, w = (s - s % period for s in image.shape[-2:])
+    if min(h, w) < 4 * period:
+        raise ValueError(f"grid_strength needs an image of at least {4 * period} px a side for "
+                         f"period {period}, got {tuple(image.shape[-2:])}")
+    grey = (image[0, :, :h, :w] * torch.tensor(LUMA).view(3, 1, 1)).sum(0).double()
+    power = torch.fft.fft2(grey - grey.mean()).abs() ** 2
+    around = torch.tensor([-3, -2, 2, 3])
+    ratios = []
+    for i in range(period):
+        for j in range(period):
+            if i == j == 0:
+                continue
+            fy, fx = h // period * i, w // period * j
+            ring = power[(fy + around) % h][:, (fx + around) % w]
+            ratios.append((power[fy, fx] / ring.median().clamp_min(1e-30)).item())
+    return max(ratios)
+
+
+def colour_stats(image) -> dict[str, list[float]]:
+    """Per channel (R, G, B) of an image in [0, 1]: {"mean": [...], "spread": [...]} (the spread
+    is the standard deviation over the pixels)."""
+    image = load_image(image)
+    return {"mean": image.mean((0, 2, 3)).tolist(), "spread": image.std((0, 2, 3)).tolist()}
