@@ -95,7 +95,7 @@ def one_case(net, vggs, photo_source, style, args) -> dict:
     painting = nt.load_image(style, max_size=2 * args.size)
     ms = network_ms(net, photo, args.repeats)
     painted = ff.stylize_with(net, photo)
-    options = dict(max_evals=5) if args.quick else {}
+    options = dict(max_evals=5, size=args.size) if args.quick else {}
     run = nt.stylize(photo, style, model=vgg, progress=False, **options)
     ours, theirs = (ff.judge(image, photo, style, vgg) for image in (painted, run.image))
     raw_ours, raw_theirs = (raw_distances(raw_vgg, image, photo, painting)

@@ -4,7 +4,8 @@ Two kinds, one rule each:
 - fixtures, for what costs time to build: request them by name as a test argument.
   ``caffe_vgg`` and ``random_vgg`` are built once per session on the CPU; load_vgg19 returns a
   frozen network (eval mode, no parameter gradients), so sharing one across tests is safe.
-  Build your own model where a test changes it (pooling, seed, device).
+  Build your own model where a test changes it (pooling, seed, device). ``slide_decks`` exports
+  the eleven decks once for test_slides.py and test_slides_fit.py.
 - plain helpers, for small functions: import them, ``from conftest import stub, verdict``.
 - ``seeded`` runs before every test: torch, NumPy and random start from seed 0.
 
@@ -64,6 +65,21 @@ def caffe_vgg():
 def random_vgg():
     """A seeded random-weight VGG19 on the CPU: the network's shapes without its weights file."""
     return nt.load_vgg19("random", device="cpu")
+
+
+# ------------------------------------------------------------------ course material (fixtures)
+
+
+@pytest.fixture(scope="session")
+def slide_decks(tmp_path_factory):
+    """Every notebook's deck, exported once as `make slides` does: (folder, {file name: path})."""
+    from pathlib import Path
+
+    from nst_teach.course import slides
+
+    notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+    out = tmp_path_factory.mktemp("slides")
+    return out, {deck.name: deck for deck in slides.export(notebooks, out)}
 
 
 # ------------------------------------------------------------------ exercise checkers (helpers)

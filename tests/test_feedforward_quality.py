@@ -64,7 +64,7 @@ def test_a_drawn_grid_stands_out_and_a_photograph_has_none(photo, period):
     y, x = torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")
     grid = 0.03 * ((y % period == 0) | (x % period == 0)).float()  # faint lines every period px
     gridded = (photo + grid).clamp(0, 1)
-    assert ff.grid_strength(gridded, period) > 10 * clean
+    assert ff.grid_strength(gridded, period) > max(5 * clean, 200)
     assert ff.grid_strength(gridded, 3) < 3 * ff.grid_strength(photo, 3)  # only at its period
 
 

@@ -92,10 +92,9 @@ def exercise_regions(cells) -> list[list[str]]:
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("slides")
-    written = export_slides.export(NOTEBOOKS, out)
-    return out, {deck.name: deck for deck in written}
+def decks(slide_decks):
+    """(folder, {file name: path}): conftest's decks, exported once per session."""
+    return slide_decks
 
 
 def test_every_notebook_has_a_deck(decks):

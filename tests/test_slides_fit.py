@@ -175,10 +175,9 @@ def visit_every_slide(page) -> list[tuple[dict, dict]]:
 
 
 @pytest.fixture(scope="module")
-def decks(tmp_path_factory):
-    """Every notebook's deck, exported as `make slides` does, into a temporary folder."""
-    out = tmp_path_factory.mktemp("slides")
-    return {deck.name: deck for deck in load_export_slides().export(NOTEBOOKS, out)}
+def decks(slide_decks):
+    """Every notebook's deck, exported as `make slides` does (conftest's, once per session)."""
+    return slide_decks[1]
 
 
 @pytest.fixture(scope="module")

@@ -125,7 +125,8 @@ def load_model(path, device=None) -> TransformNet:
                              f"in a file format this version ({__version__}) does not read: "
                              f"update nst_teach, or {retrain}")
     try:
-        net = TransformNet(**blob["architecture"])
+        # files written before out_kernel was an option have the 3x3 output convolution
+        net = TransformNet(**{"out_kernel": 3, **blob["architecture"]})
         net.load_state_dict(blob["state_dict"])
         bad = [k for k, v in blob["state_dict"].items() if not torch.isfinite(v).all()]
         if bad:

@@ -23,7 +23,8 @@ from torch import nn
 
 CHANNELS = (16, 32, 64)  # Johnson et al.: 32, 64, 128
 RES_BLOCKS = 3  # Johnson et al.: 5
-UPSAMPLING = ("nearest", "transposed")  # "transposed" only to show the checkerboard it makes
+UPSAMPLING = ("nearest", "bilinear", "transposed")  # "transposed": to show its checkerboard
+OUT_KERNEL = 3  # the last convolution's kernel (Johnson et al.: 9)
 MIN_SIDE = 8  # the 9x9 reflection padding needs 5 px at full and 2 px at quarter resolution
 
 
@@ -39,11 +40,12 @@ def conv_block(c_in: int, c_out: int, kernel: int, stride: int = 1) -> nn.Sequen
 
 
 def up_block(c_in: int, c_out: int, upsampling: str = "nearest") -> nn.Sequential:
-    """Twice the resolution: nearest-neighbour then a 3x3 convolution (or a transposed one)."""
+    """Twice the resolution: nearest-neighbour (or bilinear) upsampling then a 3x3 convolution,
+    or a transposed convolution."""
     if upsampling == "transposed":  # uneven overlap of the strided kernel: a checkerboard
         layers = [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1)]
     else:
-        layers = [nn.Upsample(scale_factor=2, mode="nearest"), conv(c_in, c_out, 3)]
+        layers = [nn.Upsample(scale_factor=2, mode=upsampling), conv(c_in, c_out, 3)]
     return nn.Sequential(*layers, nn.InstanceNorm2d(c_out, affine=True), nn.ReLU())
 
 
@@ -67,15 +69,18 @@ class TransformNet(nn.Module):
     """
 
     def __init__(self, channels=CHANNELS, res_blocks: int = RES_BLOCKS,
-                 upsampling: str = "nearest"):
+                 upsampling: str = "nearest", out_kernel: int = OUT_KERNEL):
         super().__init__()
         c1, c2, c3 = check_architecture(channels, res_blocks, upsampling)
+        if out_kernel not in (1, 3, 5, 7, 9):
+            raise ValueError(f"out_kernel must be 1, 3, 5, 7 or 9, got {out_kernel!r}")
         self.channels, self.res_blocks, self.upsampling = (c1, c2, c3), int(res_blocks), upsampling
+        self.out_kernel = out_kernel
         self.down = nn.Sequential(conv_block(3, c1, 9), conv_block(c1, c2, 3, 2),
                                   conv_block(c2, c3, 3, 2))
         self.residual = nn.Sequential(*[ResidualBlock(c3) for _ in range(res_blocks)])
         self.up = nn.Sequential(up_block(c3, c2, upsampling), up_block(c2, c1, upsampling))
-        self.out = conv(c1, 3, 3)
+        self.out = conv(c1, 3, out_kernel)
         self.manifest: dict = {}  # how it was trained (``train``), kept by save_model, load_model
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
@@ -88,9 +93,9 @@ class TransformNet(nn.Module):
         return torch.sigmoid(x[..., :h, :w])
 
     def architecture(self) -> dict:
-        """The arguments that rebuild this network: channels, res_blocks, upsampling."""
+        """The arguments that rebuild this network: channels, res_blocks, upsampling, out_kernel."""
         return {"channels": list(self.channels), "res_blocks": self.res_blocks,
-                "upsampling": self.upsampling}
+                "upsampling": self.upsampling, "out_kernel": self.out_kernel}
 
     def parameter_count(self) -> int:
         """Number of trained values (weights, biases, the normalisations' scales and shifts)."""

@@ -8,6 +8,8 @@ output has a spread well below both). ``judge`` in ``models`` gives the losses.
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..images import load_image
@@ -21,9 +23,10 @@ def grid_strength(image, period: int = 4) -> float:
 
     The grey image's power spectrum |FFT|^2 (mean removed, cropped to a multiple of ``period``) at
     each frequency a ``period``-pixel grid puts energy in, (H/period * i, W/period * j) for
-    0 <= i, j < period but not (0, 0), divided by the median power of the frequencies 2 to 3 bins
-    around it; the largest such ratio. A photo or a painting without a grid gives about 5-30; a
-    visible grid gives hundreds.
+    0 <= i, j < period, leaving out those of a shorter period (gcd(i, j, period) > 1: for 4,
+    the period-2 ones), divided by the median power of the frequencies 2 to 3 bins around it; the
+    largest such ratio. A photo or a painting without a grid gives about 5-50; a visible grid
+    gives hundreds.
     """
     image = load_image(image)
     h, w = (s - s % period for s in image.shape[-2:])
@@ -36,7 +39,7 @@ def grid_strength(image, period: int = 4) -> float:
     ratios = []
     for i in range(period):
         for j in range(period):
-            if i == j == 0:
+            if math.gcd(i, j, period) > 1:  # (0, 0), or a shorter period's frequency
                 continue
             fy, fx = h // period * i, w // period * j
             ring = power[(fy + around) % h][:, (fx + around) % w]
