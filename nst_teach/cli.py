@@ -121,8 +121,8 @@ def _add_train(sub) -> None:
                        "beside it (.json).")
     t.add_argument("--style", type=Path, help="style image (default: a bundled painting)")
     t.add_argument("--content", type=Path, action="append", help="training photograph; repeat "
-                   "for several (default: the four bundled scikit-image photographs; Tübingen, "
-                   "landscape and grace_hopper are held out)")
+                   "for several (default: the seven bundled training photographs; Tübingen, "
+                   "grace_hopper, china and landscape are held out)")
     t.add_argument("--out", type=Path, default=Path("out/model.pt"), help="the trained network, "
                    "a .pt file (default: out/model.pt)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
