@@ -5,7 +5,8 @@ Two kinds, one rule each:
   ``caffe_vgg`` and ``random_vgg`` are built once per session on the CPU; load_vgg19 returns a
   frozen network (eval mode, no parameter gradients), so sharing one across tests is safe.
   Build your own model where a test changes it (pooling, seed, device). ``slide_decks`` exports
-  the eleven decks once for test_slides.py and test_slides_fit.py.
+  the eleven decks once for test_slides.py, test_slides_fit.py and test_browser.py; ``chromium``
+  launches Debian's Chromium once for the two browser files.
 - plain helpers, for small functions: import them, ``from conftest import stub, verdict``.
 - ``seeded`` runs before every test: torch, NumPy and random start from seed 0.
 
@@ -80,6 +81,24 @@ def slide_decks(tmp_path_factory):
     notebooks = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
     out = tmp_path_factory.mktemp("slides")
     return out, {deck.name: deck for deck in slides.export(notebooks, out)}
+
+
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's /usr/bin/chromium under Playwright, launched once (the files skip without it)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 # ------------------------------------------------------------------ exercise checkers (helpers)

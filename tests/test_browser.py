@@ -31,11 +31,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic", "--disable-dev-shm-usage",
-]
 EXPLORER_CELL = """\
 from nst_teach.widgets import explore
 
@@ -144,13 +139,9 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """Chromium, launched once per session by conftest (shared with test_slides_fit.py)."""
+    return chromium
 
 
 def image_digest(page, selector: str) -> str:
@@ -254,9 +245,8 @@ def test_explorer_runs_in_jupyterlab(lab, browser):
     page.close()
 
 
-def test_exported_deck_opens_offline_with_math(browser, tmp_path):
-    from nst_teach.course import slides as export_slides
-    (deck,) = export_slides.export([ROOT / "notebooks" / "01_covariance.ipynb"], tmp_path)
+def test_exported_deck_opens_offline_with_math(browser, slide_decks):
+    deck = slide_decks[1]["01_covariance.slides.html"]  # exported as `make slides` does
     page = browser.new_page(viewport={"width": 1280, "height": 800})
     requests = []
     page.on("request", lambda r: requests.append(r.url))

@@ -72,11 +72,12 @@ def test_alpha_over_beta_trades_content_for_style_as_in_figure_3(paper_vgg, caff
     # From noise, two ratios a thousandfold apart; distances measured with the unnormalised network
     # and Grams written out here, not the package's losses.
     content, style = (
-        nt.load_image(data.bundled("landscape"), 96),
-        nt.load_image(data.bundled("shipwreck"), 96),
+        nt.load_image(data.bundled("landscape"), 64),
+        nt.load_image(data.bundled("shipwreck"), 64),
     )
     # The printed ratios weight content ~1000x more than the paper's figures show (notebook 08): at
-    # 96 px the photograph and the painting share the picture around 1e-6, test either side of it.
+    # 64-96 px the photograph and the painting share the picture around 1e-6: test either side of
+    # it (at 64 px and 100 evaluations, measured: content 0.67 vs 6.5, style 0.93 vs 0.14).
     images = {
         r: nt.stylize(
             content,
@@ -84,8 +85,8 @@ def test_alpha_over_beta_trades_content_for_style_as_in_figure_3(paper_vgg, caff
             paper=True,
             alpha=r,
             model=paper_vgg,
-            size=96,
-            max_evals=150,
+            size=64,
+            max_evals=100,
             progress=False,
         ).image
         for r in (1e-4, 1e-7)

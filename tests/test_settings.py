@@ -15,16 +15,63 @@ from nst_teach import cli
 from nst_teach.feedforward import TrainSettings
 from nst_teach.settings import MODE_DEFAULTS, LossOptions, Settings, option
 
+# Every option of stylize as the README and the deck promise it: its default, and a value other
+# than the default. Written out here, not read from Settings (stylize's signature is generated
+# from Settings, so comparing the two would compare the code with itself): changing a default in
+# settings.py, or adding an option without a line here, fails the two tests below.
+OPTIONS = {  # name: (default, another value)
+    "alpha": (None, 2.0), "beta": (None, 3.0), "tv_weight": (0.0, 0.5),
+    "content_layers": (("relu4_2",), ("relu3_2",)),
+    "style_layers": (("relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"),
+                     ("relu1_1", "relu2_1")),
+    "style_layer_weights": (None, (0.25, 0.75)), "seed": (0, 3), "device": (None, "cpu"),
+    "weights": ("caffe", "random"), "pooling": (None, "avg"), "normalize": (None, True),
+    "paper": (False, True), "precision": ("auto", "fp32"), "style_weights": (None, (1.0,)),
+    "size": (None, 20), "style_scale": (1.0, 0.5), "max_evals": (None, 3),
+    "optimizer": ("lbfgs", "adam"), "lr": (None, 0.05), "init": (None, "noise"),
+    "preserve_color": (None, "luminance"), "levels": (1, 2), "lbfgs_history": (20, 5),
+}
 
-def test_stylize_signature_lists_every_option_with_its_default():
+
+def test_stylize_takes_every_option_by_keyword_with_its_documented_default():
     params = inspect.signature(nt.stylize).parameters
-    for f in fields(Settings):
-        assert (
-            params[f.name].default == f.default
-            and params[f.name].kind is inspect.Parameter.KEYWORD_ONLY
-        )
     assert list(params)[:2] == ["content", "style"]
     assert {"model", "callback", "progress"} <= set(params)
+    options = {n: p for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert set(options) - {"model", "callback", "progress"} == set(OPTIONS), (
+        "an option without a line in OPTIONS (or a line for an option that is gone)")
+    for name, (default, _) in OPTIONS.items():
+        assert options[name].default == default, name
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_each_option_given_to_stylize_reaches_the_run(name, random_vgg):
+    """The value a caller passes is the one the run used and recorded, for every option."""
+    value = OPTIONS[name][1]
+    base = {"size": 16, "max_evals": 2, "progress": False}
+    if name in ("weights", "pooling", "normalize", "paper"):  # these choose the network
+        model = nt.load_vgg19("caffe", pooling="avg", normalize=True) if name == "paper" else None
+        base["weights"] = "caffe" if name in ("normalize", "paper") else "random"
+    else:
+        model = random_vgg
+    if name == "lr":
+        base["optimizer"] = "adam"
+    if name == "style_layer_weights":
+        base["style_layers"] = OPTIONS["style_layers"][1]
+    r = nt.stylize(torch.rand(1, 3, 16, 16), torch.rand(1, 3, 16, 16), model=model,
+                   **{**base, name: value})
+    recorded = getattr(r.settings, name)
+    assert recorded == value or str(recorded) == value, (name, recorded)  # str: the device
+    if name == "size":
+        assert max(r.image.shape[-2:]) == value
+    if name == "max_evals":
+        assert r.evals <= value and r.settings.max_evals == value
+    if name == "style_layer_weights":  # one weight per style layer, in the order given
+        assert r.details["style_layer_weights"] == {"relu1_1": 0.25, "relu2_1": 0.75}
+    if name in ("weights", "pooling", "normalize"):  # the network built from it
+        built = {"weights": r.details["weights"], "pooling": r.details["pooling"],
+                 "normalize": r.details["normalize"]}[name]
+        assert built == value, (name, built)
 
 
 def test_every_option_with_a_flag_is_on_the_command_line_and_round_trips():
