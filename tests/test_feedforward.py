@@ -316,6 +316,31 @@ def test_loss_terms_are_the_package_losses_weighted(random_vgg, photo):
     assert total == pytest.approx(2 * content + 0.5 * style + 3 * tv, rel=1e-5)
 
 
+def test_grid_weight_adds_the_grid_penalty_of_the_networks_output(random_vgg):
+    """A training step's total is stylize's loss plus grid_weight times the output's grid penalty,
+    recomputed here on the network's output for the same crops; with 0 the term is absent."""
+    totals = {}
+    for weight in (0.0, 1e4):
+        options = {k: v for k, v in TINY.items() if k != "progress"}
+        settings = ff.TrainSettings(grid_weight=weight, precision="fp32", **options)
+        settings = settings.with_presets(torch.device("cpu"))
+        net = ff.new_net(settings)
+        photo = nt.load_image(data.content_path("tubingen"), max_size=64)
+        sampler = ff.CropSampler([photo], settings.size, 0, 0)
+        batch = ff.CropSampler([photo], settings.size, 0, 0)(settings.batch_size)  # the same
+        with torch.no_grad():
+            expected_grid = ff.grid_penalty(net(batch)).item()
+        A = nt.style_targets(random_vgg.extract(nt.load_image(data.style_path("waves"), 32),
+                                                settings.style_layers))
+        optimizer = torch.optim.Adam(net.parameters(), lr=settings.lr)
+        values = ff.train_step(net, random_vgg, sampler, A, settings, optimizer, 1)
+        totals[weight] = values
+    plain, gridded = totals[0.0], totals[1e4]
+    assert "grid" not in plain and gridded["grid"] == pytest.approx(expected_grid, rel=1e-5)
+    assert gridded["content"] == pytest.approx(plain["content"], rel=1e-6)
+    assert gridded["total"] == pytest.approx(plain["total"] + 1e4 * expected_grid, rel=1e-5)
+
+
 def test_same_seed_same_weights_bit_for_bit(random_vgg):
     runs = [
         ff.train(data.style_path("waves"), model=random_vgg, max_steps=2, seed=seed, **TINY)
@@ -347,7 +372,7 @@ def test_manifest_says_what_it_was_trained_on(trained):
     assert m["nst_teach_version"] == nt.__version__ and m["torch"] == torch.__version__
     assert m["settings"]["weights"] == "random" and m["stop_reason"] == "completed"
     assert m["parameters"] == trained.net.parameter_count() and len(trained.history) == 3
-    assert set(trained.history[0]) == {"content", "style", "tv", "total"}
+    assert set(trained.history[0]) == {"content", "style", "tv", "total", "grid"}
 
 
 def test_default_photos_are_bundled_and_leave_the_held_out_images_out():

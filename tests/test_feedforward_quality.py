@@ -71,3 +71,42 @@ def test_a_drawn_grid_stands_out_and_a_photograph_has_none(photo, period):
 def test_grid_strength_refuses_an_image_too_small_to_measure():
     with pytest.raises(ValueError, match="at least 16 px"):
         ff.grid_strength(torch.rand(1, 3, 12, 40), 4)
+
+
+def numpy_grid_penalty(images: np.ndarray, period: int = 4) -> float:
+    """grid_penalty by another route: the detail image's Fourier power at the grid's frequencies.
+
+    A period-p pattern's offset averages m (p x p) have the detail image's DFT at (H/p * k, W/p * l)
+    as their own DFT, scaled by H W / p^2; by Parseval, their variance over the p^2 offsets is the
+    sum of |DFT|^2 over those frequencies but (0, 0), divided by (H W)^2.
+    """
+    b, c, h, w = images.shape
+    h, w = h - h % period, w - w % period
+    x = images[..., :h, :w].astype(float)
+    before, after = (period - 1) // 2, period // 2
+    padded = np.pad(x, ((0, 0), (0, 0), (before, after), (before, after)), mode="reflect")
+    blur = sum(padded[..., i:i + h, j:j + w] for i in range(period) for j in range(period))
+    power = np.abs(np.fft.fft2(x - blur / period**2)) ** 2
+    grid = [(h // period * k, w // period * m) for k in range(period) for m in range(period)][1:]
+    return float(np.mean(sum(power[..., fy, fx] for fy, fx in grid)) / (h * w) ** 2)
+
+
+def test_grid_penalty_is_the_grid_frequencies_power_computed_with_numpy(photo):
+    g = torch.Generator().manual_seed(1)
+    batch = torch.cat([photo[..., :168, :248], torch.rand(1, 3, 168, 248, generator=g)])
+    pattern = (torch.rand(3, 4, 4, generator=g) - 0.5) * 0.04  # a faint 4 px grid, +- 0.02
+    gridded = (batch + pattern.repeat(1, 42, 62)).clamp(0, 1)
+    for images in (batch, gridded, photo):
+        expected = numpy_grid_penalty(images.double().numpy())
+        assert ff.grid_penalty(images.double()).item() == pytest.approx(expected, rel=1e-9)
+
+
+def test_grid_penalty_sees_a_drawn_grid_and_hardly_a_photograph(photo):
+    pattern = torch.tensor([[1.0, -1.0, 0.5, -0.5]] * 2 + [[-1.0, 1.0, -0.5, 0.5]] * 2) * 0.01
+    x = photo[..., :168, :248] * 0.96 + 0.02  # room for the grid's +-0.01 inside [0, 1]
+    gridded = x + pattern.repeat(42, 62)
+    drawn = (pattern - pattern.mean()).pow(2).mean().item()  # its variance over the offsets
+    assert ff.grid_penalty(x) < 0.05 * drawn
+    assert ff.grid_penalty(gridded) == pytest.approx(drawn, rel=0.15)
+    grad = torch.autograd.grad(ff.grid_penalty(gridded.requires_grad_()), gridded)[0]
+    assert grad.abs().sum() > 0  # a loss term: training can push the grid away

@@ -8,7 +8,8 @@ photographs, with the losses of ``stylize``. One idea per module:
 - ``crops``: the training photographs and the random crops cut from them;
 - ``training``: ``TrainSettings``, ``train`` and its loop, ``Trained``;
 - ``models``: ``stylize_with``, ``save_model``/``load_model``, ``pretrained``, ``judge``;
-- ``quality``: ``grid_strength`` (a grid's spike in the spectrum), ``colour_stats``.
+- ``quality``: ``grid_strength`` (a grid's spike in the spectrum), ``grid_penalty`` (the same
+  grid as a loss term for training), ``colour_stats``.
 
 ``import nst_teach.feedforward as ff`` gives all of their public names (``ff.train``, ...).
 """
@@ -50,7 +51,7 @@ from .network import (
                     up_block,
                     with_batch_norm,
 )
-from .quality import GRID_PERIODS, colour_stats, grid_strength
+from .quality import GRID_PERIODS, colour_stats, grid_penalty, grid_strength
 from .training import (
                     LR_SCHEDULES,
                     PRESETS,
@@ -69,6 +70,6 @@ __all__ = ["CHANNELS", "FILE_FORMAT", "FORMAT_VERSION", "GRID_PERIODS", "HELD_OU
            "TRAINING_PHOTOS", "UPSAMPLING", "CropSampler", "ModelFileError", "ResidualBlock",
            "TrainSettings", "Trained", "TransformNet", "check_architecture", "colour_stats",
            "conv", "conv_block", "describe_image", "fit", "grid_strength", "jitter_colours",
-           "judge", "layer_table", "learning_rate", "load_model", "loss_terms", "new_net",
+           "grid_penalty", "judge", "layer_table", "learning_rate", "load_model", "loss_terms", "new_net",
            "photo_sources", "pretrained", "pretrained_names", "save_model", "stylize_with",
            "train", "train_step", "training_photos", "up_block", "with_batch_norm"]

@@ -33,6 +33,7 @@ from ..vgg import load_vgg19, min_side
 from .crops import HELD_OUT, JITTER, MAX_SCALE, CropSampler, describe_image, photo_sources
 from .models import save_model, stylize_with
 from .network import CHANNELS, MIN_SIDE, RES_BLOCKS, TransformNet, check_architecture
+from .quality import grid_penalty
 
 # (size, max_steps, batch_size) per device type; the style image is size on its longest side, as
 # stylize sizes it for a photo of that size (style_scale 1), so that the network learns the Gram
@@ -42,6 +43,10 @@ from .network import CHANNELS, MIN_SIDE, RES_BLOCKS, TransformNet, check_archite
 # and the network's forward and backward: 1.4 s in bfloat16 on a 2-core AMD EPYC, so about 23 min.
 PRESETS = {"cuda": (256, 4000, 4), "mps": (256, 2000, 4), "cpu": (256, 1000, 4), "fast": (32, 8, 1)}
 LR_SCHEDULES = ("cosine", "constant")
+# The grid penalty's weight: after 150 trial steps it cut the period-2 grid 5-14x and the period-4
+# one 2-3x at the same style and content losses (benchmarks/README.md); the penalty of a photo,
+# about 1e-6, then costs 0.1 of a total loss of about 14.
+GRID_WEIGHT = 1e5
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,9 @@ class TrainSettings(LossOptions):
     channels: tuple[int, ...] = option(CHANNELS, "the network's channels at full, half and "
                                        "quarter resolution", flag=None)
     res_blocks: int = option(RES_BLOCKS, "residual blocks at quarter resolution", flag=None)
+    grid_weight: float = option(GRID_WEIGHT, "weight of a penalty on a regular 4-pixel grid in "
+                                "the network's output (quality.grid_penalty; 0: none)",
+                                kind="weight")
     jitter: float = option(JITTER, "colour jitter of the training crops: brightness, contrast and "
                            "saturation each scaled by a random factor in 1 +- jitter (0: none)",
                            kind="weight")
@@ -141,7 +149,8 @@ class Trained:
 def train(style, content_images=None, *, net: TransformNet | None = None, model=None,
           callback=None, progress: bool = True, **options) -> Trained:
     """Train a TransformNet to paint like ``style``: minimise stylize's loss, alpha * L_content +
-    beta * L_style + tv_weight * L_tv, over random crops of photographs.
+    beta * L_style + tv_weight * L_tv (+ grid_weight * a grid penalty), over random crops of
+    photographs.
 
     style: anything load_image takes. content_images: photographs (names, paths or tensors;
     default: ``training_photos()``), cut into random crops. options: the fields of TrainSettings
@@ -247,13 +256,19 @@ def train_step(net, model, sampler, A, settings, optimizer, step: int,
         output = net(batch)
     P = {name: f.float() for name, f in P.items()}
     losses = loss_terms(model, output.float(), P, A, settings)
-    values = dict(zip(LOSS_NAMES, losses.detach().tolist(), strict=True))
+    total = losses[3]
+    if settings.grid_weight:  # the network's own artefact, penalised where it is made
+        grid = grid_penalty(output.float())
+        total = total + settings.grid_weight * grid
+    values = dict(zip(LOSS_NAMES, [*losses[:3].detach().tolist(), total.item()], strict=True))
+    if settings.grid_weight:
+        values["grid"] = grid.item()
     if not math.isfinite(values["total"]):
         return None
     for group in optimizer.param_groups:
         group["lr"] = learning_rate(settings, step)
     optimizer.zero_grad(set_to_none=True)
-    losses[3].backward()
+    total.backward()
     optimizer.step()
     return values
 
