@@ -57,7 +57,7 @@ def _layers(text: str) -> list[str]:
 
 # Text to values only; the settings classes check them (one rule, one message).
 _PARSERS = {"weight": _number, "rate": _number, "count": _whole, "int": _whole,
-            "layers": _layers, "weights": _number, "str": str}
+            "layers": _layers, "weights": _number, "channels": _whole, "str": str}
 
 
 def add_settings_flags(parser: argparse.ArgumentParser, settings_class=Settings) -> None:
@@ -78,6 +78,8 @@ def add_settings_flags(parser: argparse.ArgumentParser, settings_class=Settings)
             kw["type"] = _PARSERS[meta["kind"]]
         if meta["kind"] == "weights":
             kw.update(nargs="+", metavar=meta.get("metavar", "W"))
+        elif "nargs" in meta:  # a fixed number of values, e.g. --channels 32 64 128
+            kw.update(nargs=meta["nargs"], metavar=meta.get("metavar"))
         parser.add_argument("--" + f.name.replace("_", "-"), *meta.get("aliases", ()), **kw)
 
 
@@ -125,6 +127,8 @@ def _add_train(sub) -> None:
                    "grace_hopper, china and landscape are held out)")
     t.add_argument("--out", type=Path, default=Path("out/model.pt"), help="the trained network, "
                    "a .pt file (default: out/model.pt)")
+    t.add_argument("--half", action="store_true", help="store the weights in float16: half the "
+                   "file (the shipped 32/64/128-channel networks are stored so)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--minutes", type=_number, help="stop after this long, keeping the network "
                    "trained so far (the manifest's stop_reason says so)")
@@ -272,7 +276,7 @@ def run_train(args: argparse.Namespace) -> int:
     manifest = {**trained.manifest(), "made_by": "python -m nst_teach " + " ".join(args.argv),
                 # the losses of every step, for notebook 11's curves (4 significant digits)
                 "history": [{k: float(f"{v:.4g}") for k, v in h.items()} for h in trained.history]}
-    path = save_model(trained.net, args.out, manifest)
+    path = save_model(trained.net, args.out, manifest, half=args.half)
     _write_json(path.with_suffix(".json"), manifest)
     load_model(path)  # it reads back
     print(f"wrote {path} and {path.with_suffix('.json').name} ({trained.steps} steps, "

@@ -16,6 +16,11 @@ same direction as skipping it (torch skips s.y <= 1e-10; deciding which needs th
 then takes a slot of the history, so the two differ once the history is full and a pair has been
 switched off. The test is relative, so that the loss's scale does not matter.
 
+A starting curvature H0 = gamma P for a symmetric positive definite ``precondition`` P (stylize:
+a pyramid of smoothings, ``optimize.pyramid_smoothing``); ``fade`` makes it
+H0 = gamma (I + c (P - I)) with c going from 1 down to 0 over that many steps (the products the
+compact form needs are kept apart for I and P - I, so that a new c costs nothing).
+
 Two additions for images (both off by default, on in ``stylize``):
 - ``bounds=(low, high)``: every step is projected into the box, so each iterate is a valid image;
   a value at a bound that the gradient pushes further out is left out of the direction.
@@ -41,7 +46,7 @@ class LBFGS:
 
     def __init__(self, params, lr: float = 1.0, history_size: int = 100, bounds=None,
                  max_move: float | None = None, first_move: float | None = None,
-                 adapt: bool = False, precondition=None):
+                 adapt: bool = False, precondition=None, fade: int | None = None):
         params = [params] if isinstance(params, torch.Tensor) else list(params)
         if len(params) != 1:
             raise ValueError(f"this LBFGS optimises one tensor, got {len(params)}")
@@ -52,10 +57,11 @@ class LBFGS:
         self.used = 0  # slots filled so far (<= m); slot j holds the pair added at step j mod m
         self.newest = -1
         self.pairs = None  # (m, 2, N): pairs[j] = (s_j, y_j)
-        self.SY = self.YY = None  # (m, m) float64 by slot: SY[i, j] = s_i.y_j, YY[i, j] = y_i.y_j
+        # (m, m) float64 by slot: SY[i, j] = s_i.y_j, YY[i, j] = y_i.y_j, YE[i, j] = y_i.E y_j
+        self.SY = self.YY = self.YE = None
         self.on = None  # (m,) float64: 1 for a pair in use, 0 for one switched off
         self.gamma = None  # initial inverse Hessian gamma * I: s.y / y.y of the newest good pair
-        self._Sg = self._Yg = None  # s_i.g and y_i.g for the latest gradient, by slot
+        self._Sg = self._Yg = self._Eg = None  # s_i.g, y_i.g, y_i.E g (latest gradient), by slot
         self.g_prev = None
         self.s = None  # the last move
         # (low, high): every step is projected into the box
@@ -69,6 +75,11 @@ class LBFGS:
         # evaluation.
         self.adapt, self.radius, self.last_loss, self.limited = adapt, None, None, None
         self.precondition = precondition  # P: v -> P v, symmetric positive definite; H0 = gamma * P
+        # fade: P's part beyond the identity, E = P - I, is weighed by c = 1 - step/fade, down to
+        # 0: H0 = gamma (I + c E), long steps on coarse scales first, plain L-BFGS after `fade`.
+        if fade is not None and not fade > 0:
+            raise ValueError(f"fade must be a positive number of steps, got {fade}")
+        self.fade, self.steps = fade, 0
         for name, value in (("max_move", max_move), ("first_move", self.first_move)):
             if value is not None and not value > 0:
                 raise ValueError(f"{name} must be positive, got {value}")
@@ -102,6 +113,7 @@ class LBFGS:
             self.limited = factor < 1
             move.mul_(torch.clamp(factor, max=1.0))
         self.g_prev = g
+        self.steps += 1
         before = self.x.detach().clone() if self.bounds is not None else None
         self.x.add_(move.view_as(self.x))
         if self.bounds is not None:  # project into the box; the pair remembers the move made
@@ -109,6 +121,12 @@ class LBFGS:
             move = (self.x.detach() - before).reshape(-1)
         self.s = move
         return loss
+
+    def weight(self) -> float:
+        """c in H0 = gamma (I + c (P - I)): 1 without fading, then down to 0 at step `fade`."""
+        if self.precondition is None:
+            return 0.0
+        return 1.0 if self.fade is None else max(0.0, 1.0 - self.steps / self.fade)
 
     def _adapt_radius(self, loss) -> None:
         """The next move's step limit, from this loss and the last one (kept on the device)."""
@@ -153,7 +171,7 @@ class LBFGS:
             n, dev = s.numel(), s.device
             self.pairs = s.new_empty((self.m, 2, n))
             self.SY = torch.zeros((self.m, self.m), dtype=torch.float64, device=dev)
-            self.YY = torch.zeros_like(self.SY)
+            self.YY, self.YE = torch.zeros_like(self.SY), torch.zeros_like(self.SY)
             self.on = torch.zeros(self.m, dtype=torch.float64, device=dev)
             self.gamma = torch.ones((), dtype=torch.float64, device=dev)
         j = self.newest = (self.newest + 1) % self.m
@@ -162,19 +180,21 @@ class LBFGS:
         # kept in the history would turn even a zero weight into NaN (0 * inf).
         self.pairs[j, 0] = torch.where(torch.isfinite(s).all(), s, 0.0)
         self.pairs[j, 1] = torch.where(torch.isfinite(y).all(), y, 0.0)
-        # One product over the history: (s_i.y, s_i.g, y_i.Py, y_i.Pg) for every stored pair i
-        # (P = I without a preconditioner: then Py = y, Pg = g and two rows do).
+        # One product over the history: (s_i.y, s_i.g, y_i.y, y_i.g, y_i.Ey, y_i.Eg) for every
+        # stored pair i, E = P - I (without a preconditioner the last two are not needed).
         # (An (N, k) right-hand side made CPU BLAS four times slower than this (k, N) one.)
         P = self.precondition
-        rows = (y, g) if P is None else (y, g, P(y), P(g))
+        rows = (y, g) if P is None else (y, g, P(y) - y, P(g) - g)
         dots = (torch.stack(rows) @ self.pairs[: self.used].reshape(2 * self.used, -1).T).double()
         dots = dots.T.reshape(self.used, 2, len(rows))
-        Py, Pg = (0, 1) if P is None else (2, 3)
         self.SY[: self.used, j] = dots[:, 0, 0]
-        self.YY[: self.used, j] = dots[:, 1, Py]  # y_i . P y_j
-        self.YY[j, : self.used] = dots[:, 1, Py]
-        self._Sg, self._Yg = dots[:, 0, 1], dots[:, 1, Pg]
-        ys, yy = self.SY[j, j], self.YY[j, j]
+        self.YY[: self.used, j] = self.YY[j, : self.used] = dots[:, 1, 0]
+        self._Sg, self._Yg = dots[:, 0, 1], dots[:, 1, 1]
+        if P is not None:
+            self.YE[: self.used, j] = self.YE[j, : self.used] = dots[:, 1, 2]
+            self._Eg = dots[:, 1, 3]
+        c = self.weight()
+        ys, yy = self.SY[j, j], self.YY[j, j] + (c * self.YE[j, j] if c else 0.0)  # y_j . P y_j
         ss = self.pairs[j, 0].double().square().sum()
         # enough curvature relative to the pair's own size; float32 products can overflow
         good = (ys > 1e-10 * torch.sqrt(ss * yy)) & torch.isfinite(ys) & torch.isfinite(yy)
@@ -189,22 +209,26 @@ class LBFGS:
         on = by_age(self.on)
         one, both = on > 0, (on[:, None] * on[None, :]) > 0
         # Switched-off pairs are zeroed with where(), not by multiplying: their entries may be inf.
+        c = self.weight()  # H0 = gamma (I + c E): Y^T P Y = Y^T Y + c Y^T E Y, the same for Y^T P g
         SY = torch.roll(self.SY[:k, :k], (-oldest, -oldest), (0, 1))
-        YY = torch.where(both, torch.roll(self.YY[:k, :k], (-oldest, -oldest), (0, 1)), 0.0)
+        YP = self.YY[:k, :k] + c * self.YE[:k, :k] if c else self.YY[:k, :k]
+        YY = torch.where(both, torch.roll(YP, (-oldest, -oldest), (0, 1)), 0.0)
         # a switched-off pair: a lone 1 on R's diagonal
         R = torch.where(both, torch.triu(SY), 0.0) + torch.diag(1 - on)
         D = torch.where(one, SY.diagonal(), 0.0)
-        a, b = torch.where(one, by_age(self._Sg), 0.0), torch.where(one, by_age(self._Yg), 0.0)
+        Yg = self._Yg + c * self._Eg if c else self._Yg
+        a, b = torch.where(one, by_age(self._Sg), 0.0), torch.where(one, by_age(Yg), 0.0)
         gamma = self.gamma
         u = torch.linalg.solve_triangular(R, a[:, None], upper=True)  # R^-1 S^T g
         v = D[:, None] * u + gamma * (YY @ u) - gamma * b[:, None]
         # R^-T ((D + gamma Y^T P Y) R^-1 a - gamma Y^T P g)
         p = torch.linalg.solve_triangular(R.T, v, upper=False)
-        if self.precondition is None:  # H g = gamma g + S p - gamma Y u
+        if not c:  # H g = gamma g + S p - gamma Y u
             coef = torch.stack((p[:, 0], -gamma * u[:, 0]), dim=1)  # weights of s_i and y_i, by age
             coef = torch.roll(coef, oldest, 0).to(g.dtype).reshape(-1)
             return (coef @ self.pairs[:k].reshape(2 * k, -1)).add_(g * gamma.to(g.dtype))
-        # H g = gamma P (g - Y u) + S p, with H0 = gamma P
-        p_, u_ = (torch.roll(c[:, 0], oldest, 0).to(g.dtype) for c in (p, u))
+        # H g = gamma P (g - Y u) + S p, with H0 = gamma P, P = I + c E
+        p_, u_ = (torch.roll(v[:, 0], oldest, 0).to(g.dtype) for v in (p, u))
         w = g - u_ @ self.pairs[:k, 1]
-        return self.precondition(w).mul_(gamma.to(g.dtype)).add_(p_ @ self.pairs[:k, 0])
+        Pw = self.precondition(w) if c == 1 else w + c * (self.precondition(w) - w)
+        return Pw.mul_(gamma.to(g.dtype)).add_(p_ @ self.pairs[:k, 0])

@@ -12,8 +12,9 @@ preprocessing. L-BFGS keeps every iterate inside [0, 1] (``nst_teach.lbfgs``: bo
 so the loss recorded for each evaluation is the loss of a valid image, and the image returned is
 the one whose loss is reported.
 L-BFGS (nst_teach/lbfgs.py) runs without a line search, as in jcjohnson/neural-style, and keeps
-20 pairs (``Settings.lbfgs_history``) with a pyramid-smoothing start
-(``optimize.pyramid_smoothing``); benchmarks/README.md has the measurements behind both choices.
+20 pairs (``Settings.lbfgs_history``) with a pyramid-smoothing start that fades out over the run
+(``optimize.pyramid_smoothing``, ``PYRAMID_FADE``); benchmarks/README.md has the measurements
+behind these choices.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def paint(content_image, style_images, style_weights, settings: Settings, model,
     # 6.-8. The loss: alpha * contentMSE + beta * styleMSE (+ tv_weight * total variation)
     loss_terms = LossTerms(model, P, A, settings)
     # 9. Back-propagate into the target image, evaluation after evaluation
-    optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history)
+    optimizer = make_optimizer(target, settings.optimizer, settings.lr, settings.lbfgs_history,
+                               settings.max_evals)
     bar = _progress_bar(settings.max_evals) if progress else None
     # the returned image's losses are its float32 ones, computed again if the network ran in bf16
     exact = None if loss_terms.precision == "fp32" else loss_terms.exact

@@ -376,6 +376,28 @@ def test_train_records_every_step_the_command_and_stops_on_time(images, tmp_path
     assert code == 2 and "--minutes must be greater than 0" in err
 
 
+def test_train_builds_the_network_asked_for_and_stores_it_in_half(images, tmp_path, capsys):
+    content, style = images
+    model = tmp_path / "wide.pt"
+    args = ["train", "--style", style, "--content", content, "--out", model, *TRAIN_FAST,
+            "--channels", "8", "12", "20", "--res-blocks", "2", "--half"]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    net = nt.feedforward.load_model(model)
+    assert net.architecture()["channels"] == [8, 12, 20] and net.architecture()["res_blocks"] == 2
+    blob = torch.load(model, weights_only=True)
+    assert {v.dtype for v in blob["state_dict"].values() if v.is_floating_point()} == {
+        torch.float16}
+    manifest = json.loads(model.with_suffix(".json").read_text())
+    assert manifest["settings"]["channels"] == [8, 12, 20] and manifest["parameters"] == sum(
+        p.numel() for p in net.parameters())
+    with pytest.raises(SystemExit) as exit_:  # argparse's own one-line usage error
+        run([*args[:-7], "--channels", "8", "12"], capsys)
+    assert exit_.value.code == 2 and "--channels: expected 3" in capsys.readouterr().err
+    code, _, err = run([*args[:-7], "--channels", "8", "0", "20"], capsys)
+    assert code == 2 and "channels" in err and len(err.strip().splitlines()) == 1
+
+
 def test_help_documents_the_training_options():
     text = subprocess.run(
         [sys.executable, "-m", "nst_teach", "train", "--help"],
@@ -400,6 +422,9 @@ def test_help_documents_the_training_options():
         "--device",
         "--weights",
         "--quiet",
+        "--channels",
+        "--res-blocks",
+        "--half",
     ]:
         assert option in text
 

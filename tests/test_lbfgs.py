@@ -164,15 +164,18 @@ def test_the_losss_scale_does_not_change_the_iterates(scale):
     assert log_cosh(scaled[-1]) < 0.5 * log_cosh(x0)  # and it made progress
 
 
-def two_loop_with_preconditioner(f, P, x0, steps, history):
+def two_loop_with_preconditioner(f, P, x0, steps, history, fade=None):
     """Reference: the textbook two-loop recursion with H0 = gamma P, gamma = s.y / y.P y.
 
-    Nocedal & Wright, algorithm 7.4.
+    Nocedal & Wright, algorithm 7.4. fade: at step k (from 0) P is I + max(0, 1 - k/fade) (P - I).
     """
     x, S, Y, points = x0.clone(), [], [], []
     grad = lambda v: torch.func.grad(f)(v)  # noqa: E731
     g = grad(x)
+    full, eye = P, torch.eye(len(x0), dtype=x0.dtype)
     for k in range(steps):
+        if fade is not None:
+            P = eye + max(0.0, 1 - k / fade) * (full - eye)
         if k == 0:
             d = -g * min(1.0, 1.0 / g.abs().sum().item())  # torch's first step
         else:
@@ -217,6 +220,39 @@ def test_the_preconditioned_compact_form_is_the_two_loop_recursion_with_h0_gamma
         opt.step(closure)
         mine.append(x.detach().clone())
     torch.testing.assert_close(torch.stack(mine), expected, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("fade", [4, 7.5])
+def test_a_fading_preconditioner_is_the_two_loop_recursion_with_that_steps_h0(fade):
+    gen = torch.Generator().manual_seed(5)
+    B = torch.randn(N, N, generator=gen, dtype=torch.float64) / N**0.5
+    P = B @ B.T + 0.5 * torch.eye(N, dtype=torch.float64)
+    x0 = torch.linspace(-1, 1, N, dtype=torch.float64)
+    steps = 14  # past the fade: the last steps are plain L-BFGS
+    expected = two_loop_with_preconditioner(log_cosh, P, x0, steps, 5, fade=fade)
+    plain = two_loop_with_preconditioner(log_cosh, P, x0, steps, 5, fade=1e-9)
+    x = x0.clone().requires_grad_(True)
+    opt = LBFGS([x], history_size=5, precondition=lambda v: P @ v, fade=fade)
+    mine, weights = [], []
+
+    def closure():
+        opt.zero_grad()
+        loss = log_cosh(x)
+        loss.backward()
+        return loss
+
+    for _ in range(steps):
+        weights.append(opt.weight())
+        opt.step(closure)
+        mine.append(x.detach().clone())
+    torch.testing.assert_close(torch.stack(mine), expected, rtol=0, atol=1e-9)
+    assert weights[0] == 1 and weights[-1] == 0 and weights[2] == pytest.approx(1 - 2 / fade)
+    assert (torch.stack(mine) - plain).abs().max() > 1e-3  # the fading made a difference
+
+
+def test_fade_must_be_positive():
+    with pytest.raises(ValueError, match="fade must be a positive"):
+        LBFGS([torch.zeros(3, requires_grad=True)], precondition=lambda v: v, fade=0)
 
 
 def test_the_adaptive_limit_shrinks_after_a_rise_and_grows_after_a_limited_fall():

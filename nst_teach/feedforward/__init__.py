@@ -69,7 +69,7 @@ __all__ = ["CHANNELS", "FILE_FORMAT", "FORMAT_VERSION", "GRID_PERIODS", "HELD_OU
            "LR_SCHEDULES", "MAX_SCALE", "MIN_SIDE", "MODELS_DIR", "PRESETS", "RES_BLOCKS",
            "TRAINING_PHOTOS", "UPSAMPLING", "CropSampler", "ModelFileError", "ResidualBlock",
            "TrainSettings", "Trained", "TransformNet", "check_architecture", "colour_stats",
-           "conv", "conv_block", "describe_image", "fit", "grid_strength", "jitter_colours",
-           "grid_penalty", "judge", "layer_table", "learning_rate", "load_model", "loss_terms", "new_net",
-           "photo_sources", "pretrained", "pretrained_names", "save_model", "stylize_with",
-           "train", "train_step", "training_photos", "up_block", "with_batch_norm"]
+           "conv", "conv_block", "describe_image", "fit", "grid_penalty", "grid_strength",
+           "jitter_colours", "judge", "layer_table", "learning_rate", "load_model", "loss_terms",
+           "new_net", "photo_sources", "pretrained", "pretrained_names", "save_model",
+           "stylize_with", "train", "train_step", "training_photos", "up_block", "with_batch_norm"]

@@ -96,13 +96,23 @@ def pretrained(name: str = "starry_night", device=None) -> TransformNet:
     return load_model(MODELS_DIR / f"{name}.pt", device=device)
 
 
-def save_model(net: TransformNet, path, manifest: dict | None = None) -> Path:
-    """Write the network to ``path`` (.pt): weights, architecture, manifest, package version."""
+def save_model(net: TransformNet, path, manifest: dict | None = None, half: bool = False) -> Path:
+    """Write the network to ``path`` (.pt): weights, architecture, manifest, package version.
+
+    half: store the weights in float16, half the file (load_model reads them back into float32).
+    """
     path = Path(path)
     manifest = net.manifest if manifest is None else manifest
+    state = {k: v.detach().cpu().clone() for k, v in net.state_dict().items()}
+    if half:
+        state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+        too_large = [k for k, v in state.items() if not torch.isfinite(v).all()]
+        if too_large:
+            raise ValueError(f"{too_large[0]} has values beyond float16's range (65504): "
+                             "save without half=True")
     blob = {"format": FILE_FORMAT, "format_version": FORMAT_VERSION,
             "nst_teach_version": __version__, "architecture": net.architecture(),
-            "state_dict": {k: v.detach().cpu().clone() for k, v in net.state_dict().items()},
+            "state_dict": state,
             # plain values only, so that torch.load(weights_only=True) reads them
             "manifest": json.loads(json.dumps(manifest, default=str))}
     tmp = path.with_name(path.name + ".tmp")

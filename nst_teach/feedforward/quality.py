@@ -1,11 +1,10 @@
-"""Is a painting clean and in colour? Two measures of notebook 11's verdicts on the network.
+"""Is a painting clean and in colour? The measures behind notebook 11's verdicts on the network.
 
 Taught in notebook 11. ``grid_strength`` measures a regular grid (the checkerboard of strided and
 upsampling layers) as a spike in the image's spectrum; ``grid_penalty`` is a grid's energy as a
 differentiable loss term, for training (``TrainSettings.grid_weight``); ``colour_stats`` gives each
-channel's mean
-and spread, to compare an output with the painting it imitates and the photo it paints (a washed-out
-output has a spread well below both). ``judge`` in ``models`` gives the losses.
+channel's mean and spread, to compare an output with the painting it imitates and the photo it
+paints (a washed-out output has a spread well below both). ``judge`` in ``models`` gives the losses.
 """
 
 from __future__ import annotations
@@ -58,8 +57,8 @@ def grid_penalty(images: torch.Tensor, period: int = 4) -> torch.Tensor:
     one. The averages are taken of the image's detail (the image minus its period x period box
     blur, which removes the grid's frequencies from the blur, so that slow changes of brightness
     across the picture do not count), and the penalty is their variance over the offsets, averaged
-    over images and channels. Photographs give about 1e-6 (rms 0.001 of the pixel range), a visible
-    grid 2e-5 to 6e-5.
+    over images and channels. Photographs give about 1e-6 (rms 0.001 of the pixel range); the
+    networks shipped before the penalty, whose grid was visible, gave 2e-6 to 6e-5.
     """
     h, w = (s - s % period for s in images.shape[-2:])
     x = images[..., :h, :w]
