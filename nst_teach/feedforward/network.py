@@ -7,8 +7,8 @@ makes it work far better (``with_batch_norm`` builds the batch-norm twin to comp
 
 Johnson et al.'s shape, by default shrunk to train on a 2-core CPU in minutes (notebook 11's live
 run): channels 16/32/64 instead of 32/64/128 and 3 residual blocks instead of 5 (about 1/6 of the
-parameters, 1/5 of the multiply-adds); the shipped Starry Night network has Johnson et al.'s
-widths and blocks (``train --channels 32 64 128 --res-blocks 5``). The last convolution is 3x3,
+parameters, 1/5 of the multiply-adds); the shipped networks have Johnson et al.'s widths and
+blocks (``train --channels 32 64 128 --res-blocks 5``). The last convolution is 3x3,
 not 9x9 (with 3 output channels, a 9x9 one at full resolution is the slowest layer); upsampling is
 nearest-neighbour then a convolution, not a transposed convolution, so no checkerboard (Odena et
 al. 2016).
