@@ -3,7 +3,8 @@
 Run from the repository root on a quiet machine: ``python benchmarks/feedforward_bench.py``
 (``--quick``: tiny sizes, seconds, only shows that it runs). For each shipped network
 (``--models``, default all) and each photo it never saw (``feedforward.HELD_OUT``: Tübingen,
-Grace Hopper, scikit-learn's temple in China, the drawn landscape) at 256 px on the CPU:
+Grace Hopper, scikit-learn's temple in China, the drawn landscape; ``--photos`` names others,
+training photos among them) at 256 px on the CPU:
 - the network's time per photo as a user gets it (``stylize_with``, default precision): the
   median of ``--repeats`` passes after a warm-up, at the default thread count;
 - ``nt.stylize`` at its defaults (read from nst_teach, never written here) on the same photo:
@@ -50,6 +51,9 @@ def parse(argv=None) -> argparse.Namespace:
     p.add_argument("--models", nargs="+", default=None,
                    help="shipped networks' names or .pt files (default: every shipped one); a "
                         "file's painting is its manifest's")
+    p.add_argument("--photos", nargs="+", default=list(ff.HELD_OUT),
+                   help="bundled photos to judge on (default: the held-out ones; a training "
+                   "photo such as astronaut shows how much of the gap is generalisation)")
     p.add_argument("--size", type=int, default=256, help="longest side of each photo, px")
     p.add_argument("--repeats", type=int, default=20, help="timed passes of the network")
     p.add_argument("--quick", action="store_true", help="64 px, 5 evaluations, 3 repeats")
@@ -170,7 +174,7 @@ def main(argv=None) -> int:
             else ff.load_model(name, "cpu")
         style = data.style_path(net.manifest["settings"]["style"]["name"])
         models[name] = net.manifest.get("settings")
-        cases += [one_case(net, vggs, data.content_path(p), style, args) for p in ff.HELD_OUT]
+        cases += [one_case(net, vggs, data.content_path(p), style, args) for p in args.photos]
     summary = verdicts(cases)
     print(table(cases, summary))
     stamp = datetime.datetime.now().strftime("%Y-%m-%d")
