@@ -7,7 +7,7 @@ median seconds per step (the first three steps left out: warm-up), and two losse
 training loss of the last tenth of the steps (each in its own precision) and the float32 loss
 alpha * L_content + beta * L_style of each network's picture of three held-out photographs
 (``feedforward.judge``, stylize's everyday losses at 256 px). Run it on a quiet machine: about
-12 min on a 2-core CPU with bfloat16 units (100 steps).
+9 min for 100 steps, 25 min for 300, on a 2-core CPU with bfloat16 units.
 
     python benchmarks/train_speed.py [--steps 100] [--precisions fp32 bf16] [--seeds 0 1]
 """
