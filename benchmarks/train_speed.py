@@ -1,13 +1,14 @@
 """Training the real-time network in float32 and in bfloat16: steps per second and loss (issue #20).
 
-Trains the shipped architecture (32/64/128 channels, 5 residual blocks) on The Starry Night with
-the shipped recipe (4 crops of 256 px, the painting at 256 px, lr 0.005 cosine over the run, total
-variation 50) from the same seed, once per precision, for the same number of steps. Reports the
-median seconds per step (the first three steps left out: warm-up), and two losses: the mean
-training loss of the last tenth of the steps (each in its own precision) and the float32 loss
-alpha * L_content + beta * L_style of each network's picture of three held-out photographs
-(``feedforward.judge``, stylize's everyday losses at 256 px). Run it on a quiet machine: about
-9 min for 100 steps, 25 min for 300, on a 2-core CPU with bfloat16 units.
+Trains a network on The Starry Night with the shipped one's architecture and recipe, read from its
+manifest (32/64/128 channels, 5 residual blocks, 4 crops of 256 px, the painting at 256 px, lr
+0.005 cosine over the run, total variation 50, grid penalty 1e5) from the same seed, once per
+precision, for the same number of steps. Reports the median seconds per step (the first three
+steps left out: warm-up) and two losses: the mean training loss of the last tenth of the steps
+(each in its own precision), and the float32 loss alpha * L_content + beta * L_style of each
+network's picture of three held-out photographs (``feedforward.judge``, stylize's everyday losses
+at the training size). Run it on a quiet machine: about 9 min for 100 steps, 25 min for 300, on a
+2-core CPU with bfloat16 units.
 
     python benchmarks/train_speed.py [--steps 100] [--precisions fp32 bf16] [--seeds 0 1]
 """
@@ -27,6 +28,15 @@ from nst_teach import feedforward as ff
 from nst_teach.precision import cpu_model, native_bf16
 
 PHOTOS = ("tubingen", "grace_hopper", "landscape")  # held out of the training photographs
+# what is read from the shipped network's manifest, so that the runs follow its recipe
+RECIPE = ("size", "style_size", "batch_size", "lr", "lr_schedule", "tv_weight", "grid_weight",
+          "jitter", "channels", "res_blocks", "alpha", "beta")
+
+
+def shipped_recipe(name: str = "starry_night") -> dict:
+    """The training options the shipped network ``name`` was made with (its manifest)."""
+    settings = ff.pretrained(name, "cpu").manifest["settings"]
+    return {key: tuple(v) if isinstance(v := settings[key], list) else v for key in RECIPE}
 
 
 def run(model, precision: str, steps: int, seed: int = 0) -> dict:
@@ -36,20 +46,20 @@ def run(model, precision: str, steps: int, seed: int = 0) -> dict:
     def tick(step, losses):
         stamps.append(time.perf_counter())
 
-    trained = ff.train(data.style_path("starry_night"), model=model, size=256, style_size=256,
-                       batch_size=4, max_steps=steps, lr=0.005, tv_weight=50,
-                       channels=(32, 64, 128), res_blocks=5, precision=precision, seed=seed,
-                       callback=tick, progress=False)
-    per_step = [b - a for a, b in zip(stamps[1:], stamps[2:], strict=False)][3:]
+    recipe = shipped_recipe()
+    trained = ff.train(data.style_path("starry_night"), model=model, max_steps=steps,
+                       precision=precision, seed=seed, callback=tick, progress=False, **recipe)
+    gaps = [b - a for a, b in zip(stamps[1:], stamps[2:], strict=False)]
     tail = trained.history[-max(1, steps // 10):]
-    alpha, beta = trained.settings["alpha"], trained.settings["beta"]
+    alpha, beta = recipe["alpha"], recipe["beta"]
     judged = {}
     for photo in PHOTOS:
-        out = ff.stylize_with(trained.net, data.content_path(photo), 256, precision="fp32")
+        out = ff.stylize_with(trained.net, data.content_path(photo), recipe["size"],
+                              precision="fp32")
         j = ff.judge(out, data.content_path(photo), data.style_path("starry_night"), model=model)
         judged[photo] = alpha * j["content"] + beta * j["style"]
     return {"precision": precision, "seed": seed, "steps": len(trained.history),
-            "seconds_per_step": statistics.median(per_step),
+            "seconds_per_step": statistics.median(gaps[3:] or gaps),
             "train_loss_last_tenth": statistics.fmean(h["total"] for h in tail),
             "held_out_fp32_loss": judged}
 
