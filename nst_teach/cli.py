@@ -123,7 +123,7 @@ def _add_train(sub) -> None:
                        "beside it (.json).")
     t.add_argument("--style", type=Path, help="style image (default: a bundled painting)")
     t.add_argument("--content", type=Path, action="append", help="training photograph; repeat "
-                   "for several (default: the seven bundled training photographs; Tübingen, "
+                   "for several (default: the 13 bundled training photographs; Tübingen, "
                    "grace_hopper, china and landscape are held out)")
     t.add_argument("--out", type=Path, default=Path("out/model.pt"), help="the trained network, "
                    "a .pt file (default: out/model.pt)")

@@ -50,7 +50,8 @@ PAPER_STYLE_IMAGES = {
 # trains on (all but "china", held out). Not in bundled(), which is the VGG19 normalisation's
 # calibration set and the explorer's choice; content_path knows them.
 PHOTO_IMAGES = {name: DATA_DIR / "photos" / f"{name}.jpg" for name in (
-    "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "flower", "china")}
+    "astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "brick", "grass", "gravel",
+    "hubble", "retina", "ihc", "flower", "china")}
 _BUNDLED_ABOUT = {  # name -> (title, licence) of the bundled images not in REGISTRY
     "grace_hopper": ("Grace Hopper, US Navy photograph", "public domain"),
     "landscape": ("drawn village, hills and trees", "CC0"),

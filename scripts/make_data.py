@@ -788,6 +788,39 @@ PHOTOS = {
         "Greek coins from Pompeii (greyscale)", "Brooklyn Museum, open collection",
         "public domain (no known copyright restrictions)",
     ),
+    "brick": Photo(
+        "photos/brick.jpg", "skimage", "brick.png", (512, 512),
+        "7966caf324f6ba843118d98f7a07746d22f6a343430add0233eca5f6eaaa8fcf",
+        "A brick wall (greyscale)", "CC0Textures (Bricks25)", "CC0",
+    ),
+    "grass": Photo(
+        "photos/grass.jpg", "skimage", "grass.png", (512, 512),
+        "b6b6022426b38936c43a4ac09635cd78af074e90f42ffa8227ac8b7452d39f89",
+        "Grass (greyscale)", "linolafett (DeviantArt)", "CC0",
+    ),
+    "gravel": Photo(
+        "photos/gravel.jpg", "skimage", "gravel.png", (512, 512),
+        "c48615b451bf1e606fbd72c0aa9f8cc0f068ab7111ef7d93bb9b0f2586440c12",
+        "Gravel (greyscale)", "CC0Textures (Gravel04)", "CC0",
+    ),
+    "hubble": Photo(
+        "photos/hubble.jpg", "skimage", "hubble_deep_field.jpg", (1000, 872),
+        "3a19c5dd8a927a9334bb1229a6d63711b1c0c767fb27e2286e7c84a3e2c2f5f4",
+        "Hubble eXtreme Deep Field", "NASA (HubbleSite, 2012)", "public domain (NASA)",
+    ),
+    "retina": Photo(
+        "photos/retina.jpg", "skimage", "retina.jpg", (1411, 1411),
+        "38a07f36f27f095e818aea7b96d34202c05176d30253c66733f2e00379e9e0e6",
+        "Fundus photograph of a normal left eye", "Mikael Häggström (Wikimedia Commons)",
+        "CC0 (public domain dedication)",
+    ),
+    "ihc": Photo(
+        "photos/ihc.jpg", "skimage", "ihc.png", (512, 512),
+        "f8dd1aa387ddd1f49d8ad13b50921b237df8e9b262606d258770687b0ef93cef",
+        "Colonic glands, immunohistochemical staining",
+        "Center for Microscopy And Molecular Imaging (CMMI)",
+        "public domain (no known copyright restrictions)",
+    ),
     "flower": Photo(
         "photos/flower.jpg", "sklearn", "flower.jpg", (640, 427),
         "a77f6ec41e353afdf8bdff2ea981b2955535d8d83294f8cfa49cf4e423dd5638",
@@ -894,10 +927,12 @@ the four paintings died more than 70 years ago; the paintings are in the public 
 
 ## Photographs from scikit-image and scikit-learn
 
-Six photographs that scikit-image ships in its wheel (`skimage/data/`) and two that scikit-learn
-ships in its (`sklearn/datasets/images/`): what notebook 11's feed-forward network trains on
-(all but `china`, kept out with Tübingen and Grace Hopper to judge it on photographs it never
-saw; `nst_teach.feedforward.TRAINING_PHOTOS` and `HELD_OUT`). They are in
+Twelve photographs that scikit-image ships in its wheel (`skimage/data/`) and two that
+scikit-learn ships in its (`sklearn/datasets/images/`): what notebook 11's feed-forward network
+trains on (all but `china`, kept out with Tübingen and Grace Hopper to judge it on photographs it
+never saw; `nst_teach.feedforward.TRAINING_PHOTOS` and `HELD_OUT`). Eight show scenes and things;
+the other six (a brick wall, grass, gravel, the Hubble deep field, a retina, a stained
+microscope slide) add textures and colours the scenes lack. They are in
 `nst_teach.data.PHOTO_IMAGES`, by name with `content_path("astronaut")`. Each is read as a file
 from an installed scikit-image {skimage_version} or scikit-learn {sklearn_version} (neither is
 imported), checked against its sha256 (scikit-image's `skimage/data/_registry.py`; for

@@ -102,6 +102,12 @@ PHOTOS = {
     "rocket": ("skimage/data/rocket.jpg", (640, 427), "c2dd0de7c538", "public domain"),
     "camera": ("skimage/data/camera.png", (512, 512), "b0793d2adda0", "CC0"),
     "coins": ("skimage/data/coins.png", (384, 303), "f8d773fc9cfa", "public domain"),
+    "brick": ("skimage/data/brick.png", (512, 512), "7966caf324f6", "CC0"),
+    "grass": ("skimage/data/grass.png", (512, 512), "b6b6022426b3", "CC0"),
+    "gravel": ("skimage/data/gravel.png", (512, 512), "c48615b451bf", "CC0"),
+    "hubble": ("skimage/data/hubble_deep_field.jpg", (1000, 872), "3a19c5dd8a92", "public domain"),
+    "retina": ("skimage/data/retina.jpg", (1411, 1411), "38a07f36f27f", "CC0"),
+    "ihc": ("skimage/data/ihc.png", (512, 512), "f8dd1aa387dd", "public domain"),
     "flower": ("sklearn/datasets/images/flower.jpg", (640, 427), "a77f6ec41e35", "CC BY 2.0"),
     "china": ("sklearn/datasets/images/china.jpg", (640, 427), "8378025ad251", "CC BY 2.0"),
 }
@@ -120,7 +126,7 @@ def test_the_photographs_are_bundled_credited_and_kept_out_of_the_calibration_se
             assert image.mode == "RGB" and image.format == "JPEG", name
             assert max(w, h) == min(512, max(ow, oh)) and min(w, h) >= 256, (name, image.size)
             assert abs(w / h - ow / oh) < 0.01, (name, image.size)
-        assert path.stat().st_size < 100_000, name
+        assert path.stat().st_size < 150_000, name  # grass and gravel: texture compresses badly
         row = rows[f"photos/{name}.jpg"]
         assert licence in row and f"`{file}`" in row and source_sha in row, row
 

@@ -377,7 +377,7 @@ def test_manifest_says_what_it_was_trained_on(trained):
 
 def test_default_photos_are_bundled_and_leave_the_held_out_images_out():
     photos = ff.training_photos()
-    assert list(photos) == list(ff.TRAINING_PHOTOS) and len(photos) == 7
+    assert list(photos) == list(ff.TRAINING_PHOTOS) and len(photos) == 13
     assert not set(photos) & set(ff.HELD_OUT)
     assert set(ff.HELD_OUT) == {"tubingen", "landscape", "grace_hopper", "china"}
     for name, path in photos.items():

@@ -1,7 +1,8 @@
 """The training photographs of real-time style transfer and the random crops cut from them.
 
-Taught in notebook 11. The photos are offline and bundled (``data.PHOTO_IMAGES``): six from
-scikit-image's wheel and one from scikit-learn's; the paper's Tübingen, Grace Hopper's portrait,
+Taught in notebook 11. The photos are offline and bundled (``data.PHOTO_IMAGES``): twelve from
+scikit-image's wheel (greyscale textures, a galaxy field, a retina and a microscope slide among
+them) and one from scikit-learn's; the paper's Tübingen, Grace Hopper's portrait,
 scikit-learn's temple in China and the drawn landscape are kept out (``HELD_OUT``), to judge the
 network on images it has never seen.
 """
@@ -20,7 +21,8 @@ from ..images import load_image
 # The default training photographs, all bundled (data/README.md). The other bundled content
 # images are never trained on by default, so that notebook 11 and benchmarks/feedforward_bench.py
 # judge the network on three photographs and a drawing it has not seen.
-TRAINING_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "flower")
+TRAINING_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "brick", "grass",
+                   "gravel", "hubble", "retina", "ihc", "flower")
 HELD_OUT = ("tubingen", "grace_hopper", "china", "landscape")
 MAX_SCALE = 2.0  # a crop covers 1/MAX_SCALE to all of a photo's shorter side
 JITTER = 0.15  # brightness, contrast and saturation each scaled by 1 +- up to JITTER
