@@ -9,7 +9,8 @@ stylize's everyday losses (``feedforward.judge``): content, style and alpha * co
 style per photo, and their medians, with the grid strength at periods 2 and 4 and the training
 time. One JSON line per variant. Give each variant a step count that takes about the same time, so
 that the comparison is one of recipes at equal cost; run it on a quiet machine. The four trials of
-benchmarks/README.md (about 5 min each on a 2-core CPU with bfloat16 units):
+benchmarks/README.md (about 5 min each on a 2-core CPU with bfloat16 units; they trained on the
+seven photographs that were the default then, and the default is 13 now):
 
     python benchmarks/recipe_trial.py --variant "size=256 batch_size=4 max_steps=200" \\
         --variant "size=256 batch_size=2 max_steps=400" \\
